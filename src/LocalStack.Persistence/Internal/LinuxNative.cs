@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+
+namespace LocalStack.Persistence.Internal;
+
+/// <summary>
+/// The few POSIX calls .NET does not expose: fsync of a folder, hard links, and a raw read that bypasses
+/// .NET's advisory file locking (to read the pid of a lock holder).
+/// </summary>
+internal static partial class LinuxNative
+{
+    private const int ORdOnly = 0;
+    private const int ODirectory = 0x10000; // Linux x64/arm64
+    private const int OCloExec = 0x80000;
+
+    public static bool IsSupported => OperatingSystem.IsLinux();
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static unsafe partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Link(string oldPath, string newPath);
+
+    /// <summary>fsyncs a folder so that a rename or a new entry in it is durable. Throws <see cref="IOException"/> on failure.</summary>
+    public static void FsyncDirectory(string path)
+    {
+        var fd = Open(path, ORdOnly | ODirectory | OCloExec);
+        if (fd < 0)
+        {
+            throw new IOException($"Cannot open folder '{path}' to flush it to disk (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        try
+        {
+            if (Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of folder '{path}' failed (errno {Marshal.GetLastPInvokeError()}).");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>Creates a hard link; returns the errno on failure (0 on success).</summary>
+    public static int TryCreateHardLink(string existingPath, string newPath)
+        => Link(existingPath, newPath) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>Reads up to <paramref name="maxBytes"/> from the start of a file without taking .NET's advisory lock.</summary>
+    public static unsafe byte[]? TryReadPrefix(string path, int maxBytes)
+    {
+        var fd = Open(path, ORdOnly | OCloExec);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            var buffer = new byte[maxBytes];
+            fixed (byte* p = buffer)
+            {
+                var n = Read(fd, p, maxBytes);
+                return n < 0 ? null : buffer.AsSpan(0, (int)n).ToArray();
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+}

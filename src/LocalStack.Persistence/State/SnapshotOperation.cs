@@ -1,0 +1,14 @@
+namespace LocalStack.Persistence.State;
+
+/// <summary>What a <see cref="SnapshotContext"/> is for.</summary>
+public enum SnapshotOperation
+{
+    /// <summary>A save: assets are staged into a new generation.</summary>
+    Save,
+
+    /// <summary>A load: assets are read from the committed generation.</summary>
+    Load,
+
+    /// <summary>A reset: the service returns to its empty state.</summary>
+    Reset,
+}
