@@ -242,6 +242,53 @@ public class SnapshotFileCorruptionTests
         Assert.That(((SnapshotCorruptException)error!).Reason, Is.EqualTo($"payload decompresses to more than the {announced} bytes the header announces"));
     }
 
+    [TestCase("random bytes")]
+    [TestCase("frame without its end mark")]
+    [TestCase("frame cut in the middle")]
+    [TestCase("frame followed by garbage")]
+    [TestCase("two frames, one announced")]
+    [TestCase("empty")]
+    public async Task Stored_bytes_with_a_valid_checksum_that_are_not_one_valid_LZ4_frame_are_reported_while_streaming(string variant)
+    {
+        var json = SnapshotFiles.Json(1500, seed: 7);
+        var template = await SmallSnapshotAsync(SnapshotCodec.Lz4);
+        var headerLength = SnapshotFiles.HeaderLength(template);
+        var frame = template.AsSpan(headerLength, template.Length - headerLength - 24).ToArray();
+        var uncompressed = json.Length;
+        byte[] stored;
+        switch (variant)
+        {
+            case "random bytes":
+                stored = new byte[700];
+                new Random(5).NextBytes(stored);
+                break;
+            case "frame without its end mark":
+                stored = frame[..^4];
+                break;
+            case "frame cut in the middle":
+                stored = frame[..(frame.Length / 2)];
+                break;
+            case "frame followed by garbage":
+                stored = [.. frame, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+                break;
+            case "two frames, one announced":
+                // The LZ4 frame format allows concatenated frames (v1 writers write one); the length bound still holds.
+                stored = [.. frame, .. frame];
+                break;
+            default:
+                stored = [];
+                break;
+        }
+
+        var path = PathOf("store.state");
+        await File.WriteAllBytesAsync(path, SnapshotFiles.Assemble(template, stored, uncompressed));
+
+        var error = await SnapshotFiles.TryLoadAsync(path);
+
+        Assert.That(error, Is.TypeOf<SnapshotCorruptException>(), variant);
+        TestContext.Out.WriteLine($"{variant}: {((SnapshotCorruptException)error!).Reason}");
+    }
+
     [Test]
     public async Task A_forged_uncompressed_length_of_a_plain_payload_is_caught_by_the_header_check()
     {

@@ -84,6 +84,38 @@ public class SnapshotFileRoundTripTests
         }
     }
 
+    [TestCase(SnapshotCodec.None)]
+    [TestCase(SnapshotCodec.Lz4)]
+    public async Task Saving_and_loading_allocate_nothing_proportional_to_the_payload(SnapshotCodec codec)
+    {
+        using var temp = new TempDirectory();
+        var json = SnapshotFiles.Json(8 * 1024 * 1024);
+        var budget = json.Length / 8; // measured: a few hundred KB, whatever the payload size
+        long saveAllocated = 0;
+        long loadAllocated = 0;
+        for (var round = 0; round < 2; round++)
+        {
+            // Round 0 warms up the JIT and the buffer pools; round 1 is measured.
+            var path = Path.Combine(temp.Path, $"store{round}.state");
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            await SnapshotFiles.WriteAsync(path, json, SnapshotFiles.Fields(codec), chunk: 16 * 1024);
+            saveAllocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+            before = GC.GetTotalAllocatedBytes(precise: true);
+            var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+            await using (var reader = await SnapshotFile.OpenAsync(handle, path, long.MaxValue, CancellationToken.None))
+            {
+                await reader.Payload.CopyToAsync(Stream.Null);
+            }
+
+            loadAllocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
+
+        TestContext.Out.WriteLine($"{codec}: {json.Length} payload bytes; save allocated {saveAllocated} bytes, load allocated {loadAllocated} bytes");
+        Assert.That(saveAllocated, Is.LessThan(budget), "save");
+        Assert.That(loadAllocated, Is.LessThan(budget), "load");
+    }
+
     [Test]
     public async Task Payload_can_be_read_synchronously_in_odd_sized_reads()
     {
@@ -145,6 +177,18 @@ public class SnapshotFileRoundTripTests
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
 
         await Assert.ThrowsAsync<SnapshotCorruptException>(async () => await SnapshotFile.OpenAsync(handle, path, long.MaxValue, CancellationToken.None));
+        Assert.That(handle.IsClosed, Is.True);
+    }
+
+    [Test]
+    public async Task A_cancelled_open_closes_the_file_and_throws_OperationCanceledException()
+    {
+        using var temp = new TempDirectory();
+        var path = NewPath(temp);
+        await SnapshotFiles.WriteAsync(path, SnapshotFiles.Json(1000), SnapshotFiles.Fields(SnapshotCodec.Lz4));
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+
+        await Assert.CatchAsync<OperationCanceledException>(async () => await SnapshotFile.OpenAsync(handle, path, long.MaxValue, new CancellationToken(canceled: true)));
         Assert.That(handle.IsClosed, Is.True);
     }
 

@@ -77,6 +77,26 @@ internal static class SnapshotFiles
         BinaryPrimitives.WriteUInt32LittleEndian(file[(headerLength - 4)..], Crc32.HashToUInt32(file[..(headerLength - 4)]));
     }
 
+    /// <summary>
+    /// Builds a file around arbitrary stored bytes with a valid header checksum and a valid trailer, as a buggy or
+    /// hostile writer could: only the decoder and the length bound stand between these bytes and the loader.
+    /// </summary>
+    public static byte[] Assemble(ReadOnlySpan<byte> templateFile, ReadOnlySpan<byte> stored, long uncompressedLength)
+    {
+        var headerLength = HeaderLength(templateFile);
+        var file = new byte[headerLength + stored.Length + 24];
+        templateFile[..headerLength].CopyTo(file);
+        BinaryPrimitives.WriteInt64LittleEndian(file.AsSpan(36), uncompressedLength);
+        BinaryPrimitives.WriteInt64LittleEndian(file.AsSpan(44), stored.Length);
+        ResealHeader(file);
+        stored.CopyTo(file.AsSpan(headerLength));
+        var trailer = file.AsSpan(headerLength + stored.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(trailer, XxHash3.HashToUInt64(stored));
+        BinaryPrimitives.WriteInt64LittleEndian(trailer[8..], stored.Length);
+        templateFile[^8..].CopyTo(trailer[16..]);
+        return file;
+    }
+
     /// <summary>A deterministic JSON document of roughly <paramref name="approximateBytes"/> bytes.</summary>
     public static byte[] Json(int approximateBytes, int seed = 1)
     {
