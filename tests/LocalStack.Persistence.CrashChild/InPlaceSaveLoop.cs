@@ -9,9 +9,9 @@ namespace LocalStack.Persistence.CrashChild;
 /// rewritten in place, with no temp file and no fsync. The harness must catch the torn files it leaves.
 /// </summary>
 /// <remarks>
-/// The bytes of save i are produced by a real <see cref="FileSystemSnapshotStore"/> in a scratch folder
-/// (<c>&lt;stateDir&gt;.scratch</c>) and then copied over <c>store.state</c> in 16 KB writes, as a serializer streaming
-/// into an open file would.
+/// Each save truncates <c>store.state</c> first, then produces the bytes of save i with a real
+/// <see cref="FileSystemSnapshotStore"/> in a scratch folder (<c>&lt;stateDir&gt;.scratch</c>) and writes them into the
+/// open file in 16 KB writes, as a serializer streaming into a file opened with <c>open(path, "wb")</c> would.
 /// </remarks>
 internal static class InPlaceSaveLoop
 {
@@ -49,12 +49,12 @@ internal static class InPlaceSaveLoop
 
         for (var i = generation + 1; ; i++)
         {
-            var payload = StoreSaveLoop.CreatePayload(seed, i);
-            await scratch.WriteAsync(new SnapshotWriteRequest(StoreSaveLoop.ServiceName, 1, i), (destination, ct) => destination.WriteAsync(payload, ct));
-            var bytes = await File.ReadAllBytesAsync(scratchFile);
-
+            // Like open(path, "wb") followed by serialization into the open file: the old snapshot is gone from here on.
             using (var file = new FileStream(statePath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0))
             {
+                var payload = StoreSaveLoop.CreatePayload(seed, i);
+                await scratch.WriteAsync(new SnapshotWriteRequest(StoreSaveLoop.ServiceName, 1, i), (destination, ct) => destination.WriteAsync(payload, ct));
+                var bytes = await File.ReadAllBytesAsync(scratchFile);
                 for (var offset = 0; offset < bytes.Length; offset += ChunkSize)
                 {
                     file.Write(bytes, offset, Math.Min(ChunkSize, bytes.Length - offset));

@@ -17,7 +17,7 @@ internal sealed class AtomicFileWriter(IStoreFileSystem fileSystem)
 {
     /// <summary>A fresh temp path beside <paramref name="targetPath"/>: <c>&lt;target&gt;.&lt;random&gt;.tmp</c>.</summary>
     public static string TempPathFor(string targetPath)
-        => $"{targetPath}.{RandomNumberGenerator.GetHexString(16, lowercase: true)}{StateLayout.TempSuffix}";
+        => $"{targetPath}.{RandomNumberGenerator.GetHexString(32, lowercase: true)}{StateLayout.TempSuffix}";
 
     public async ValueTask<T> WriteAsync<T>(string targetPath, Func<FileStream, CancellationToken, ValueTask<T>> write, CancellationToken cancellationToken)
     {

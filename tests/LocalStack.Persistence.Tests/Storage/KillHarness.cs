@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using LocalStack.Persistence.Storage;
+
+namespace LocalStack.Persistence.Tests.Storage;
+
+/// <summary>What a run of the kill harness saw.</summary>
+internal sealed class KillHarnessResult
+{
+    public int Kills { get; set; }
+
+    /// <summary>Kills after which a temp file was found: the kill landed between the temp file's creation and its rename.</summary>
+    public int KillsDuringWrite { get; set; }
+
+    /// <summary>Loads that returned the save in flight at the kill (committed, not yet acknowledged).</summary>
+    public int CommittedButUnacknowledged { get; set; }
+
+    /// <summary>Loads that failed or returned an incomplete or inconsistent snapshot.</summary>
+    public int TornLoads { get; set; }
+
+    /// <summary>Loads older than the last acknowledged save (or no snapshot after one was acknowledged).</summary>
+    public int OlderThanAcknowledged { get; set; }
+
+    /// <summary>Temp files still there after the next store opened.</summary>
+    public int TempFilesAfterOpen { get; set; }
+
+    public long HighestAcknowledged { get; set; }
+
+    public TimeSpan Duration { get; set; }
+
+    public List<string> Failures { get; } = [];
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"kills={Kills} killsDuringWrite={KillsDuringWrite} committedButUnacknowledged={CommittedButUnacknowledged} tornLoads={TornLoads} olderThanAcknowledged={OlderThanAcknowledged} tempFilesAfterOpen={TempFilesAfterOpen} highestAcknowledged={HighestAcknowledged} duration={Duration.TotalSeconds:F1}s");
+}
+
+/// <summary>
+/// Reliability cases 1 and 2: starts a crash child that saves in a loop, SIGKILLs it at a random moment, then loads in
+/// this process and checks the snapshot: it must load, be complete and self-consistent, and be no older than the last
+/// save the child acknowledged; no temp file may survive the next start. Repeated for many rounds on one state folder.
+/// </summary>
+internal static class KillHarness
+{
+    public const string ServiceName = "crash";
+
+    private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(30);
+
+    /// <param name="mode">The crash child's mode: <c>store-save-loop</c>, or the control <c>inplace-save-loop</c>.</param>
+    /// <param name="stateDirectory">The state folder shared by all rounds.</param>
+    /// <param name="rounds">How many times to start and kill the child.</param>
+    /// <param name="seed">Seeds the kill delays and the children's payloads.</param>
+    /// <param name="resetAfterTornLoad">Reset the service after a torn load, so the control keeps going from a clean state.</param>
+    public static async Task<KillHarnessResult> RunAsync(string mode, string stateDirectory, int rounds, int seed, bool resetAfterTornLoad)
+    {
+        var result = new KillHarnessResult();
+        var random = new Random(seed);
+        var clock = Stopwatch.StartNew();
+        long floor = 0; // the newest save known durable: acknowledged by a child, or loaded by this process
+
+        for (var round = 0; round < rounds; round++)
+        {
+            long start;
+            long acknowledged;
+            using (var child = CrashChildProcess.Start(mode, stateDirectory, (seed + round).ToString(CultureInfo.InvariantCulture)))
+            {
+                var ready = await child.ReadLineAsync(ChildTimeout);
+                start = long.Parse(ready.AsSpan("ready ".Length), CultureInfo.InvariantCulture);
+
+                // A real child must be given time to run; the delay decides in which phase of a save the kill lands.
+                Thread.Sleep(KillDelay(random));
+                await child.KillAsync();
+                result.Kills++;
+                if (child.ExitCode != 128 + 9)
+                {
+                    result.Failures.Add($"round {round}: the child exited with {child.ExitCode} before the kill: {child.StandardError}");
+                    continue;
+                }
+
+                acknowledged = child.LastAcknowledged;
+            }
+
+            floor = Math.Max(floor, acknowledged);
+            result.HighestAcknowledged = Math.Max(result.HighestAcknowledged, acknowledged);
+            var newestAttempted = Math.Max(start, acknowledged) + 1;
+
+            if (TempFiles(stateDirectory).Count > 0)
+            {
+                result.KillsDuringWrite++;
+            }
+
+            using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = stateDirectory });
+            if (TempFiles(stateDirectory) is { Count: > 0 } left)
+            {
+                result.TempFilesAfterOpen++;
+                result.Failures.Add($"round {round}: temp files survived the start-up: {string.Join(", ", left)}");
+            }
+
+            var (loaded, problem) = await LoadAsync(store);
+            if (problem is not null)
+            {
+                result.TornLoads++;
+                result.Failures.Add($"round {round}: torn load (acknowledged {floor}): {problem}");
+                if (resetAfterTornLoad)
+                {
+                    await store.DeleteAsync(ServiceName);
+                    floor = 0;
+                }
+
+                continue;
+            }
+
+            if (loaded < floor)
+            {
+                result.OlderThanAcknowledged++;
+                result.Failures.Add($"round {round}: loaded save {loaded} but save {floor} was acknowledged");
+                continue;
+            }
+
+            if (loaded > newestAttempted)
+            {
+                result.Failures.Add($"round {round}: loaded save {loaded}, newer than any save attempted ({newestAttempted})");
+            }
+
+            if (loaded == acknowledged + 1 && acknowledged > 0)
+            {
+                result.CommittedButUnacknowledged++;
+            }
+
+            floor = loaded;
+        }
+
+        result.Duration = clock.Elapsed;
+        return result;
+    }
+
+    /// <summary>Loads the snapshot and checks it: returns the save number, or what is wrong with it.</summary>
+    private static async Task<(long Save, string? Problem)> LoadAsync(FileSystemSnapshotStore store)
+    {
+        try
+        {
+            await using var reader = await store.OpenReadAsync(ServiceName);
+            if (reader is null)
+            {
+                return (0, null);
+            }
+
+            using var buffer = new MemoryStream();
+            await reader.Payload.CopyToAsync(buffer);
+            return Check(buffer.ToArray(), reader.Metadata.Generation);
+        }
+        catch (SnapshotException ex)
+        {
+            return (0, ex.Message);
+        }
+    }
+
+    private static (long Save, string? Problem) Check(byte[] payload, long generation)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(payload);
+            var root = json.RootElement;
+            var save = root.GetProperty("i").GetInt64();
+            var content = root.GetProperty("content").GetString() ?? string.Empty;
+            var bytes = Encoding.UTF8.GetBytes(content);
+            if (bytes.Length != root.GetProperty("length").GetInt32())
+            {
+                return (save, $"content of save {save} is {bytes.Length} bytes, its header says {root.GetProperty("length").GetInt32()}");
+            }
+
+            if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != root.GetProperty("sha256").GetString())
+            {
+                return (save, $"content of save {save} does not match its hash");
+            }
+
+            return save != generation
+                ? (save, $"payload of save {save} under a header of generation {generation}")
+                : (save, null);
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return (0, $"payload is not the JSON a save wrote: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// A mix of delays so that kills land in every phase: during the first save (the child needs ~50 ms to JIT it),
+    /// and between and inside later saves (10 to 30 ms each for 64 KB to 1 MB).
+    /// </summary>
+    private static TimeSpan KillDelay(Random random) => random.Next(10) switch
+    {
+        < 2 => TimeSpan.FromMilliseconds(random.Next(0, 10)),
+        < 7 => TimeSpan.FromMilliseconds(random.Next(10, 80)),
+        _ => TimeSpan.FromMilliseconds(random.Next(80, 250)),
+    };
+
+    private static List<string> TempFiles(string stateDirectory)
+    {
+        var folder = Path.Combine(stateDirectory, "api_states", ServiceName);
+        return Directory.Exists(folder) ? [.. Directory.EnumerateFiles(folder, "*.tmp")] : [];
+    }
+}
