@@ -61,8 +61,8 @@ internal sealed class AtomicFileWriter(IStoreFileSystem fileSystem)
     {
         try
         {
-            // Disposing writes what is still buffered; after a failed write or fsync that fails the same way, and the
-            // first error is the one to report.
+            // Disposing writes what is still buffered; after a failed write or fsync that fails the same way, and
+            // the first error is the one to report.
             await file.DisposeAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

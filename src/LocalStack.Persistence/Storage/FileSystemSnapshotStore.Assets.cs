@@ -25,6 +25,7 @@ public sealed partial class FileSystemSnapshotStore
     /// <exception cref="ArgumentException">The service name is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The generation is not greater than zero, or not greater than the generation of the stored snapshot.</exception>
     /// <exception cref="SnapshotCorruptException">The stored snapshot's header is unreadable; it is kept and will not be overwritten.</exception>
+    /// <exception cref="SnapshotVersionException">The stored snapshot was written by a newer format version.</exception>
     /// <exception cref="ObjectDisposedException">The store has been disposed.</exception>
     public ValueTask<string> CreateAssetGenerationAsync(string serviceName, long generation, CancellationToken cancellationToken = default)
     {
@@ -131,7 +132,7 @@ public sealed partial class FileSystemSnapshotStore
         }
 
         var removed = false;
-        foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+        foreach (var entry in new DirectoryInfo(folder).GetFileSystemInfos())
         {
             if (!StateLayout.TryParseGeneration(entry.Name, out var generation) || generation == keepGeneration)
             {

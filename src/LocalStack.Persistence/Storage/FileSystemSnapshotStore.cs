@@ -127,6 +127,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
     /// When the snapshot is corrupt its bytes are copied to <c>store.state.corrupt-&lt;time&gt;</c> beside it (once per
     /// distinct content) and <c>store.state</c> stays in place, so the service stays faulted instead of coming up empty;
     /// the thrown exception's <see cref="SnapshotCorruptException.PreservedCopyPath"/> names the copy.
+    /// Opening waits for a write of the same service that is in progress; reading the returned snapshot does not block writes.
     /// </remarks>
     /// <exception cref="ArgumentException">The service name is invalid.</exception>
     /// <exception cref="ObjectDisposedException">The store has been disposed.</exception>
@@ -228,7 +229,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
                     _fileSystem.DeleteFile(statePath);
                 }
 
-                foreach (var temp in Directory.EnumerateFiles(folder).Where(f => StateLayout.IsTempFileName(Path.GetFileName(f))))
+                foreach (var temp in Directory.GetFiles(folder).Where(f => StateLayout.IsTempFileName(Path.GetFileName(f))))
                 {
                     _fileSystem.DeleteFile(temp);
                 }
@@ -260,10 +261,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
     {
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
-        if (StateLayout.IsLink(_layout.ApiStatesDirectory))
-        {
-            _layout.ThrowIfLinked(_layout.ApiStatesDirectory);
-        }
+        _layout.ThrowIfLinked(_layout.ApiStatesDirectory);
 
         if (!Directory.Exists(_layout.ApiStatesDirectory))
         {
@@ -295,8 +293,6 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
             {
                 yield return metadata;
             }
-
-            await Task.Yield();
         }
     }
 
@@ -422,7 +418,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
             }
 
             var removed = false;
-            foreach (var file in folder.EnumerateFiles())
+            foreach (var file in folder.GetFiles())
             {
                 if (StateLayout.IsTempFileName(file.Name))
                 {

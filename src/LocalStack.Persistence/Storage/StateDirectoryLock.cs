@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using LocalStack.Persistence.Internal;
+using LocalStack.Persistence.Storage.Internal;
 
 namespace LocalStack.Persistence.Storage;
 
@@ -18,8 +19,9 @@ internal sealed class StateDirectoryLock : IDisposable
 {
     private const int MaxPidBytes = 32;
 
-    // A new holder truncates the file before it writes its id; give it that long before reporting "unknown".
-    private static readonly TimeSpan PidReadPatience = TimeSpan.FromMilliseconds(500);
+    // A new holder truncates the file before it writes its id; give it about half a second before reporting "unknown".
+    private const int PidReadAttempts = 50;
+    private const int PidReadPauseMilliseconds = 10;
 
     private readonly FileStream _file;
     private int _disposed;
@@ -29,6 +31,12 @@ internal sealed class StateDirectoryLock : IDisposable
     /// <summary>Takes the lock of <paramref name="stateDirectory"/> or throws <see cref="StateDirectoryLockedException"/> at once.</summary>
     public static StateDirectoryLock Acquire(string stateDirectory, string lockFile)
     {
+        // The holder truncates and writes the file: a planted link would make it clobber whatever it points to.
+        if (StateLayout.IsLink(lockFile))
+        {
+            throw new SnapshotException($"'{lockFile}' is a symbolic link (or another reparse point); it is not followed. Remove it.");
+        }
+
         FileStream file;
         try
         {
@@ -87,20 +95,19 @@ internal sealed class StateDirectoryLock : IDisposable
 
     private static int? ReadHolderProcessId(string lockFile)
     {
-        var deadline = Environment.TickCount64 + (long)PidReadPatience.TotalMilliseconds;
-        while (true)
+        for (var attempt = 1; ; attempt++)
         {
             if (TryReadProcessId(lockFile) is { } pid)
             {
                 return pid;
             }
 
-            if (Environment.TickCount64 >= deadline)
+            if (attempt == PidReadAttempts)
             {
                 return null;
             }
 
-            Thread.Sleep(10);
+            Thread.Sleep(PidReadPauseMilliseconds);
         }
     }
 

@@ -59,6 +59,21 @@ public sealed class FileSystemSnapshotStoreHostileInputTests
     }
 
     [Test]
+    public void A_linked_lock_file_is_refused_and_its_target_is_left_alone()
+    {
+        var target = Path.Combine(Outside, "passwd");
+        File.WriteAllText(target, "root:x:0:0");
+        Directory.CreateDirectory(StateDirectory);
+        var link = Path.Combine(StateDirectory, ".lock");
+        File.CreateSymbolicLink(link, target);
+
+        var error = Assert.Throws<SnapshotException>(() => Open());
+
+        Assert.That(error!.Message, Does.Contain(link));
+        Assert.That(File.ReadAllText(target), Is.EqualTo("root:x:0:0"));
+    }
+
+    [Test]
     public async Task A_linked_api_states_folder_is_refused_and_nothing_is_written_where_it_points()
     {
         Directory.CreateDirectory(StateDirectory);

@@ -52,8 +52,8 @@ internal static class KillHarness
     /// <param name="stateDirectory">The state folder shared by all rounds.</param>
     /// <param name="rounds">How many times to start and kill the child.</param>
     /// <param name="seed">Seeds the kill delays and the children's payloads.</param>
-    /// <param name="resetAfterTornLoad">Reset the service after a torn load, so the control keeps going from a clean state.</param>
-    public static async Task<KillHarnessResult> RunAsync(string mode, string stateDirectory, int rounds, int seed, bool resetAfterTornLoad)
+    /// <remarks>After a torn load the service is reset, so that the run goes on (the control tears almost every round) and reports all figures.</remarks>
+    public static async Task<KillHarnessResult> RunAsync(string mode, string stateDirectory, int rounds, int seed)
     {
         var result = new KillHarnessResult();
         var random = new Random(seed);
@@ -66,7 +66,12 @@ internal static class KillHarness
             long acknowledged;
             using (var child = CrashChildProcess.Start(mode, stateDirectory, (seed + round).ToString(CultureInfo.InvariantCulture)))
             {
-                var ready = await child.ReadLineAsync(ChildTimeout);
+                if (await child.TryReadLineAsync(ChildTimeout) is not { } ready)
+                {
+                    result.Failures.Add($"round {round}: the child did not start: {child.StandardError}");
+                    break;
+                }
+
                 start = long.Parse(ready.AsSpan("ready ".Length), CultureInfo.InvariantCulture);
 
                 // A real child must be given time to run; the delay decides in which phase of a save the kill lands.
@@ -103,11 +108,8 @@ internal static class KillHarness
             {
                 result.TornLoads++;
                 result.Failures.Add($"round {round}: torn load (acknowledged {floor}): {problem}");
-                if (resetAfterTornLoad)
-                {
-                    await store.DeleteAsync(ServiceName);
-                    floor = 0;
-                }
+                await store.DeleteAsync(ServiceName);
+                floor = 0;
 
                 continue;
             }
