@@ -88,6 +88,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The service name is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The generation is not greater than zero.</exception>
+    /// <exception cref="SnapshotException">The payload is larger than <see cref="FileSystemSnapshotStoreOptions.MaxSnapshotBytes"/>, or a part of the path is a symbolic link.</exception>
     /// <exception cref="ObjectDisposedException">The store has been disposed.</exception>
     public async ValueTask<SnapshotMetadata> WriteAsync(SnapshotWriteRequest request, SnapshotPayloadWriter writePayload, CancellationToken cancellationToken = default)
     {
@@ -113,7 +114,18 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
             var fields = new SnapshotHeaderFields(serviceName, request.SchemaVersion, request.Generation, _timeProvider.GetUtcNow(), _codec);
             return await _writer.WriteAsync(
                 statePath,
-                (file, ct) => SnapshotFile.WriteAsync(file, fields, writePayload, statePath, ct),
+                async (file, ct) =>
+                {
+                    var written = await SnapshotFile.WriteAsync(file, fields, LimitPayload(writePayload, statePath), statePath, ct).ConfigureAwait(false);
+
+                    // Compression can make a payload slightly larger; a file the next load would reject is never committed.
+                    if (written.StoredLength > _maxSnapshotBytes)
+                    {
+                        throw new SnapshotException($"The stored payload of snapshot '{statePath}' is {written.StoredLength} bytes, more than the limit of {_maxSnapshotBytes} bytes (FileSystemSnapshotStoreOptions.MaxSnapshotBytes); the previous snapshot is kept.");
+                    }
+
+                    return written;
+                },
                 cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -304,6 +316,16 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
             _lock.Dispose();
         }
     }
+
+    private SnapshotPayloadWriter LimitPayload(SnapshotPayloadWriter writePayload, string location)
+        => async (destination, ct) =>
+        {
+            var limited = new PayloadLimitStream(destination, _maxSnapshotBytes, location);
+            await using (limited.ConfigureAwait(false))
+            {
+                await writePayload(limited, ct).ConfigureAwait(false);
+            }
+        };
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 

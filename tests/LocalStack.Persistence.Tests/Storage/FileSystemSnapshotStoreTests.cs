@@ -528,6 +528,20 @@ public sealed class FileSystemSnapshotStoreTests
     }
 
     [Test]
+    public async Task A_payload_larger_than_the_limit_is_not_committed()
+    {
+        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = StateDirectory, MaxSnapshotBytes = 10_000 });
+        var previous = StoreTestData.Json("small", 1_000);
+        await store.WriteAsync("s3", 1, previous);
+
+        var error = await Assert.ThrowsAsync<SnapshotException>(async () => await store.WriteAsync("s3", 2, StoreTestData.Json("large", 20_000)));
+
+        Assert.That(error!.Message, Does.Contain("10000 bytes"));
+        Assert.That(await store.ReadPayloadAsync("s3"), Is.EqualTo(previous));
+        AssertNoTempFiles();
+    }
+
+    [Test]
     public void Options_are_checked()
     {
         Assert.Throws<ArgumentNullException>(() => _ = new FileSystemSnapshotStore(null!));

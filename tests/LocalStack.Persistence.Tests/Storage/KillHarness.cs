@@ -27,14 +27,15 @@ internal sealed class KillHarnessResult
     /// <summary>Temp files still there after the next store opened.</summary>
     public int TempFilesAfterOpen { get; set; }
 
-    public long HighestAcknowledged { get; set; }
+    /// <summary>Saves acknowledged by the children, in all rounds.</summary>
+    public long Acknowledged { get; set; }
 
     public TimeSpan Duration { get; set; }
 
     public List<string> Failures { get; } = [];
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"kills={Kills} killsDuringWrite={KillsDuringWrite} committedButUnacknowledged={CommittedButUnacknowledged} tornLoads={TornLoads} olderThanAcknowledged={OlderThanAcknowledged} tempFilesAfterOpen={TempFilesAfterOpen} highestAcknowledged={HighestAcknowledged} duration={Duration.TotalSeconds:F1}s");
+        $"kills={Kills} killsDuringWrite={KillsDuringWrite} committedButUnacknowledged={CommittedButUnacknowledged} tornLoads={TornLoads} olderThanAcknowledged={OlderThanAcknowledged} tempFilesAfterOpen={TempFilesAfterOpen} acknowledgedSaves={Acknowledged} duration={Duration.TotalSeconds:F1}s");
 }
 
 /// <summary>
@@ -48,16 +49,45 @@ internal static class KillHarness
 
     private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Runs <paramref name="rounds"/> kills in <paramref name="lanes"/> independent lanes at once, each on its own state
+    /// folder under <paramref name="root"/>: while one lane sleeps before its kill, another starts its child.
+    /// </summary>
     /// <param name="mode">The crash child's mode: <c>store-save-loop</c>, or the control <c>inplace-save-loop</c>.</param>
-    /// <param name="stateDirectory">The state folder shared by all rounds.</param>
-    /// <param name="rounds">How many times to start and kill the child.</param>
+    /// <param name="root">The folder that holds the lanes' state folders.</param>
+    /// <param name="rounds">How many times to start and kill a child, in all.</param>
     /// <param name="seed">Seeds the kill delays and the children's payloads.</param>
+    /// <param name="lanes">How many lanes run at once.</param>
+    public static async Task<KillHarnessResult> RunAsync(string mode, string root, int rounds, int seed, int lanes = 2)
+    {
+        var clock = Stopwatch.StartNew();
+        var results = await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(() => RunLaneAsync(
+            mode,
+            Path.Combine(root, $"lane{lane}", "state"),
+            (rounds / lanes) + (lane < rounds % lanes ? 1 : 0),
+            seed + (lane * 1_000_000)))));
+
+        var total = new KillHarnessResult { Duration = clock.Elapsed };
+        foreach (var (lane, result) in results.Select((r, i) => (i, r)))
+        {
+            total.Kills += result.Kills;
+            total.KillsDuringWrite += result.KillsDuringWrite;
+            total.CommittedButUnacknowledged += result.CommittedButUnacknowledged;
+            total.TornLoads += result.TornLoads;
+            total.OlderThanAcknowledged += result.OlderThanAcknowledged;
+            total.TempFilesAfterOpen += result.TempFilesAfterOpen;
+            total.Acknowledged += result.Acknowledged;
+            total.Failures.AddRange(result.Failures.Select(f => $"lane {lane}, {f}"));
+        }
+
+        return total;
+    }
+
     /// <remarks>After a torn load the service is reset, so that the run goes on (the control tears almost every round) and reports all figures.</remarks>
-    public static async Task<KillHarnessResult> RunAsync(string mode, string stateDirectory, int rounds, int seed)
+    private static async Task<KillHarnessResult> RunLaneAsync(string mode, string stateDirectory, int rounds, int seed)
     {
         var result = new KillHarnessResult();
         var random = new Random(seed);
-        var clock = Stopwatch.StartNew();
         long floor = 0; // the newest save known durable: acknowledged by a child, or loaded by this process
 
         for (var round = 0; round < rounds; round++)
@@ -75,7 +105,7 @@ internal static class KillHarness
                 start = long.Parse(ready.AsSpan("ready ".Length), CultureInfo.InvariantCulture);
 
                 // A real child must be given time to run; the delay decides in which phase of a save the kill lands.
-                Thread.Sleep(KillDelay(random));
+                await Task.Delay(KillDelay(random));
                 await child.KillAsync();
                 result.Kills++;
                 if (child.ExitCode != 128 + 9)
@@ -88,7 +118,7 @@ internal static class KillHarness
             }
 
             floor = Math.Max(floor, acknowledged);
-            result.HighestAcknowledged = Math.Max(result.HighestAcknowledged, acknowledged);
+            result.Acknowledged += Math.Max(0, acknowledged - start);
             var newestAttempted = Math.Max(start, acknowledged) + 1;
 
             if (TempFiles(stateDirectory).Count > 0)
@@ -134,7 +164,6 @@ internal static class KillHarness
             floor = loaded;
         }
 
-        result.Duration = clock.Elapsed;
         return result;
     }
 
@@ -189,14 +218,14 @@ internal static class KillHarness
     }
 
     /// <summary>
-    /// A mix of delays so that kills land in every phase: during the first save (the child needs ~50 ms to JIT it),
-    /// and between and inside later saves (10 to 30 ms each for 64 KB to 1 MB).
+    /// A mix of delays so that kills land in every phase: while the child starts its first save (it needs 50 to 150 ms
+    /// to JIT it), and before, inside and after later saves (15 to 50 ms each for 64 KB to 1 MB).
     /// </summary>
-    private static TimeSpan KillDelay(Random random) => random.Next(10) switch
+    private static TimeSpan KillDelay(Random random) => random.Next(20) switch
     {
-        < 2 => TimeSpan.FromMilliseconds(random.Next(0, 10)),
-        < 7 => TimeSpan.FromMilliseconds(random.Next(10, 80)),
-        _ => TimeSpan.FromMilliseconds(random.Next(80, 250)),
+        < 3 => TimeSpan.FromMilliseconds(random.Next(0, 30)),
+        < 10 => TimeSpan.FromMilliseconds(random.Next(30, 150)),
+        _ => TimeSpan.FromMilliseconds(random.Next(150, 300)),
     };
 
     private static List<string> TempFiles(string stateDirectory)
