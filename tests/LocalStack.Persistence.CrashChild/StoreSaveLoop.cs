@@ -6,8 +6,8 @@ using LocalStack.Persistence.Storage;
 namespace LocalStack.Persistence.CrashChild;
 
 /// <summary>
-/// <c>store-save-loop &lt;stateDir&gt; &lt;seed&gt;</c>: opens a <see cref="FileSystemSnapshotStore"/>, prints
-/// <c>ready &lt;generation&gt;</c>, then saves snapshot i = generation+1, generation+2, ... through the store and prints
+/// <c>store-save-loop &lt;stateDir&gt; &lt;seed&gt;</c>: opens a <see cref="FileSystemSnapshotStore"/>, saves service
+/// <c>warmup</c> once, prints <c>ready &lt;generation of service crash&gt;</c>, then saves snapshot i = generation+1, generation+2, ... through the store and prints
 /// <c>ack &lt;i&gt;</c> after each save returns, until it is killed.
 /// </summary>
 /// <remarks>
@@ -18,6 +18,8 @@ namespace LocalStack.Persistence.CrashChild;
 internal static class StoreSaveLoop
 {
     public const string ServiceName = "crash";
+
+    public const string WarmUpServiceName = "warmup";
 
     private const int MinContentLength = 64 * 1024;
     private const int MaxContentLength = 1024 * 1024;
@@ -33,6 +35,11 @@ internal static class StoreSaveLoop
         var seed = int.Parse(args[1], CultureInfo.InvariantCulture);
         using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = args[0] });
         var generation = (await store.GetMetadataAsync(ServiceName))?.Generation ?? 0;
+
+        // The first save JITs the whole write path (100 ms and more); do it on another service so that the parent's
+        // kill delays, counted from "ready", fall on saves of steady length.
+        var warmUp = CreatePayload(seed, 0);
+        await store.WriteAsync(new SnapshotWriteRequest(WarmUpServiceName, 1, 1), (destination, ct) => destination.WriteAsync(warmUp, ct));
         Report($"ready {generation}");
 
         for (var i = generation + 1; ; i++)

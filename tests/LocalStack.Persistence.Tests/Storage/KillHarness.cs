@@ -218,14 +218,14 @@ internal static class KillHarness
     }
 
     /// <summary>
-    /// A mix of delays so that kills land in every phase: while the child starts its first save (it needs 50 to 150 ms
-    /// to JIT it), and before, inside and after later saves (15 to 50 ms each for 64 KB to 1 MB).
+    /// A mix of delays so that kills land in every phase of a save (15 to 50 ms each for 64 KB to 1 MB; the child has
+    /// already JITted the write path when it says "ready"): in the first save, and before, inside and after later ones.
     /// </summary>
-    private static TimeSpan KillDelay(Random random) => random.Next(20) switch
+    private static TimeSpan KillDelay(Random random) => random.Next(10) switch
     {
-        < 3 => TimeSpan.FromMilliseconds(random.Next(0, 30)),
-        < 10 => TimeSpan.FromMilliseconds(random.Next(30, 150)),
-        _ => TimeSpan.FromMilliseconds(random.Next(150, 300)),
+        < 2 => TimeSpan.FromMilliseconds(random.Next(0, 20)),
+        < 6 => TimeSpan.FromMilliseconds(random.Next(20, 80)),
+        _ => TimeSpan.FromMilliseconds(random.Next(80, 200)),
     };
 
     private static List<string> TempFiles(string stateDirectory)
