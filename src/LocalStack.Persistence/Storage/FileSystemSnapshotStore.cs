@@ -43,7 +43,8 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
     /// <summary>Opens (and creates) the state folder, takes its lock and removes temp files left by a killed writer.</summary>
     /// <param name="options">Where and how to store snapshots.</param>
     /// <param name="timeProvider">The clock for snapshot timestamps; the system clock when <see langword="null"/>.</param>
-    /// <exception cref="StateDirectoryLockedException">Another live process holds the state folder.</exception>
+    /// <exception cref="StateDirectoryLockedException">Another live process, or another open store in this process, holds the state folder.</exception>
+    /// <exception cref="SnapshotException">The state folder's <c>.lock</c> is a symbolic link.</exception>
     public FileSystemSnapshotStore(FileSystemSnapshotStoreOptions options, TimeProvider? timeProvider = null)
         : this(options, timeProvider, StoreFileSystem.Instance)
     {
