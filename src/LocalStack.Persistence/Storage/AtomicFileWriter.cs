@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using LocalStack.Persistence.Storage.Internal;
+
+namespace LocalStack.Persistence.Storage;
+
+/// <summary>
+/// Replaces a file so that a reader (or the next process after a crash) sees either the old or the new complete file:
+/// temp file in the same folder → write → flush to disk → rename over the target → fsync of the folder.
+/// </summary>
+/// <remarks>
+/// On any failure before the rename (including cancellation and a failed fsync) the temp file is deleted and the
+/// target is untouched. A failed fsync is never retried on the same file: after a failed fsync the kernel may have
+/// dropped the dirty pages and a second fsync would report success for data that is gone (PostgreSQL's "fsyncgate").
+/// A failure of the folder fsync after the rename is reported, but the rename cannot be undone.
+/// </remarks>
+internal sealed class AtomicFileWriter(IStoreFileSystem fileSystem)
+{
+    /// <summary>A fresh temp path beside <paramref name="targetPath"/>: <c>&lt;target&gt;.&lt;random&gt;.tmp</c>.</summary>
+    public static string TempPathFor(string targetPath)
+        => $"{targetPath}.{RandomNumberGenerator.GetHexString(32, lowercase: true)}{StateLayout.TempSuffix}";
+
+    public async ValueTask<T> WriteAsync<T>(string targetPath, Func<FileStream, CancellationToken, ValueTask<T>> write, CancellationToken cancellationToken)
+    {
+        var folder = Path.GetDirectoryName(targetPath)!;
+        var tempPath = TempPathFor(targetPath);
+        var renamed = false;
+        try
+        {
+            T result;
+            var file = fileSystem.CreateNewFile(tempPath);
+            try
+            {
+                result = await write(file, cancellationToken).ConfigureAwait(false);
+                fileSystem.FlushToDisk(file);
+            }
+            catch
+            {
+                await DisposeQuietlyAsync(file).ConfigureAwait(false);
+                throw;
+            }
+
+            await file.DisposeAsync().ConfigureAwait(false);
+
+            // Last chance to give up: after the rename the new file is committed.
+            cancellationToken.ThrowIfCancellationRequested();
+            fileSystem.Move(tempPath, targetPath);
+            renamed = true;
+            fileSystem.FlushDirectory(folder);
+            return result;
+        }
+        finally
+        {
+            if (!renamed)
+            {
+                TryDelete(tempPath);
+            }
+        }
+    }
+
+    private static async ValueTask DisposeQuietlyAsync(FileStream file)
+    {
+        try
+        {
+            // Disposing writes what is still buffered; after a failed write or fsync that fails the same way, and
+            // the first error is the one to report.
+            await file.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private void TryDelete(string tempPath)
+    {
+        try
+        {
+            fileSystem.DeleteFile(tempPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The original error matters more; a leftover temp file is removed at the next start-up.
+        }
+    }
+}

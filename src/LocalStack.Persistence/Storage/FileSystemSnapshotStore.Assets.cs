@@ -1,0 +1,183 @@
+using LocalStack.Persistence.Storage.Internal;
+
+namespace LocalStack.Persistence.Storage;
+
+/// <summary>Asset generations and the working folder.</summary>
+public sealed partial class FileSystemSnapshotStore
+{
+    /// <inheritdoc />
+    /// <remarks>Returns <c>&lt;state&gt;/&lt;service&gt;/working</c>.</remarks>
+    /// <exception cref="ArgumentException">The service name is invalid.</exception>
+    /// <exception cref="ObjectDisposedException">The store has been disposed.</exception>
+    public string GetWorkingDirectory(string serviceName)
+    {
+        StateLayout.ThrowIfInvalidServiceName(serviceName, nameof(serviceName));
+        ThrowIfDisposed();
+
+        var folder = _layout.WorkingDirectory(serviceName);
+        _layout.ThrowIfLinked(folder);
+        EnsureDirectory(folder);
+        return folder;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Returns <c>&lt;state&gt;/&lt;service&gt;/&lt;generation as 20 digits&gt;</c>.</remarks>
+    /// <exception cref="ArgumentException">The service name is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The generation is not greater than zero, or not greater than the generation of the stored snapshot.</exception>
+    /// <exception cref="SnapshotCorruptException">The stored snapshot's header is unreadable; it is kept and will not be overwritten.</exception>
+    /// <exception cref="SnapshotVersionException">The stored snapshot was written by a newer format version.</exception>
+    /// <exception cref="ObjectDisposedException">The store has been disposed.</exception>
+    public ValueTask<string> CreateAssetGenerationAsync(string serviceName, long generation, CancellationToken cancellationToken = default)
+    {
+        StateLayout.ThrowIfInvalidServiceName(serviceName, nameof(serviceName));
+        StateLayout.ThrowIfInvalidGeneration(generation, nameof(generation));
+        ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var folder = _layout.GenerationDirectory(serviceName, generation);
+        var statePath = _layout.StateFile(serviceName);
+        _layout.ThrowIfLinked(folder);
+        _layout.ThrowIfLinked(statePath);
+
+        // Never clear the folder of the committed snapshot: a stale generation number here would destroy its assets.
+        SnapshotMetadata? committed;
+        try
+        {
+            committed = TryReadHeader(statePath);
+        }
+        catch (SnapshotCorruptException ex)
+        {
+            throw new SnapshotCorruptException(ex.Path, ex.Reason + " It is kept and not overwritten; reset the service to discard it.", ex);
+        }
+
+        if (committed is not null && generation <= committed.Generation)
+        {
+            throw new ArgumentOutOfRangeException(nameof(generation), generation, $"The stored snapshot '{statePath}' commits generation {committed.Generation}; a new generation must be greater.");
+        }
+
+        // A folder of this generation is a stage that never committed.
+        if (Directory.Exists(folder))
+        {
+            _fileSystem.DeleteDirectory(folder);
+            _fileSystem.FlushDirectory(_layout.ServiceAssetDirectory(serviceName));
+        }
+
+        EnsureDirectory(folder);
+        return ValueTask.FromResult(folder);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>fsyncs every file below the generation folder, then each folder bottom-up, then the service's folder that holds the generation. Symbolic links inside are not followed.</remarks>
+    /// <exception cref="ArgumentException">The service name is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The generation is not greater than zero.</exception>
+    /// <exception cref="DirectoryNotFoundException">The generation has no folder.</exception>
+    /// <exception cref="ObjectDisposedException">The store has been disposed.</exception>
+    public ValueTask FlushAssetGenerationAsync(string serviceName, long generation, CancellationToken cancellationToken = default)
+    {
+        StateLayout.ThrowIfInvalidServiceName(serviceName, nameof(serviceName));
+        StateLayout.ThrowIfInvalidGeneration(generation, nameof(generation));
+        ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var folder = _layout.GenerationDirectory(serviceName, generation);
+        _layout.ThrowIfLinked(folder);
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"Asset generation folder '{folder}' does not exist.");
+        }
+
+        FlushTree(new DirectoryInfo(folder), cancellationToken);
+        _fileSystem.FlushDirectory(_layout.ServiceAssetDirectory(serviceName));
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">The service name is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The generation is not greater than zero.</exception>
+    /// <exception cref="ObjectDisposedException">The store has been disposed.</exception>
+    public string? GetAssetGenerationDirectory(string serviceName, long generation)
+    {
+        StateLayout.ThrowIfInvalidServiceName(serviceName, nameof(serviceName));
+        StateLayout.ThrowIfInvalidGeneration(generation, nameof(generation));
+        ThrowIfDisposed();
+
+        var folder = _layout.GenerationDirectory(serviceName, generation);
+        _layout.ThrowIfLinked(folder);
+        return Directory.Exists(folder) ? folder : null;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Only generation folders are removed; the working folder and anything else in the service's folder stay.</remarks>
+    /// <exception cref="ArgumentException">The service name is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The generation is not greater than zero.</exception>
+    /// <exception cref="ObjectDisposedException">The store has been disposed.</exception>
+    public ValueTask PruneAssetGenerationsAsync(string serviceName, long keepGeneration, CancellationToken cancellationToken = default)
+    {
+        StateLayout.ThrowIfInvalidServiceName(serviceName, nameof(serviceName));
+        StateLayout.ThrowIfInvalidGeneration(keepGeneration, nameof(keepGeneration));
+        ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
+
+        _layout.ThrowIfLinked(_layout.ServiceAssetDirectory(serviceName));
+        RemoveAssetGenerations(serviceName, keepGeneration);
+        return ValueTask.CompletedTask;
+    }
+
+    private void RemoveAssetGenerations(string serviceName, long? keepGeneration)
+    {
+        var folder = _layout.ServiceAssetDirectory(serviceName);
+        if (!Directory.Exists(folder))
+        {
+            return;
+        }
+
+        var removed = false;
+        foreach (var entry in new DirectoryInfo(folder).GetFileSystemInfos())
+        {
+            if (!StateLayout.TryParseGeneration(entry.Name, out var generation) || generation == keepGeneration)
+            {
+                continue;
+            }
+
+            if (entry.LinkTarget is not null)
+            {
+                // Remove a planted link itself, never what it points to.
+                _fileSystem.DeleteFile(entry.FullName);
+                removed = true;
+            }
+            else if (entry is DirectoryInfo)
+            {
+                _fileSystem.DeleteDirectory(entry.FullName);
+                removed = true;
+            }
+        }
+
+        if (removed)
+        {
+            _fileSystem.FlushDirectory(folder);
+        }
+    }
+
+    private void FlushTree(DirectoryInfo folder, CancellationToken cancellationToken)
+    {
+        foreach (var entry in folder.EnumerateFileSystemInfos())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (entry.LinkTarget is not null)
+            {
+                continue; // the link entry itself is made durable by the folder's fsync below
+            }
+
+            if (entry is DirectoryInfo child)
+            {
+                FlushTree(child, cancellationToken);
+            }
+            else
+            {
+                _fileSystem.FlushFileToDisk(entry.FullName);
+            }
+        }
+
+        _fileSystem.FlushDirectory(folder.FullName);
+    }
+}
