@@ -17,3 +17,32 @@ public sealed class FileSystemSnapshotStoreUncompressedConformanceTests : Snapsh
     protected override ISnapshotStore CreateStore(string root)
         => new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = Path.Combine(root, "state"), Codec = SnapshotCodec.None });
 }
+
+/// <summary>The codec chosen in the options is the one written into the file.</summary>
+[TestFixture]
+public sealed class FileSystemSnapshotStoreCodecTests
+{
+    [TestCase(SnapshotCodec.Lz4)]
+    [TestCase(SnapshotCodec.None)]
+    public async Task The_configured_codec_is_written_and_read_back(SnapshotCodec codec)
+    {
+        using var temp = new Support.TempDirectory();
+        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = Path.Combine(temp.Path, "state"), Codec = codec });
+        var payload = System.Text.Encoding.UTF8.GetBytes("{\"items\":[" + string.Join(',', Enumerable.Repeat("\"abcdefgh\"", 500)) + "]}");
+
+        var written = await store.WriteAsync(new SnapshotWriteRequest("s3", 1, 1), (s, ct) => s.WriteAsync(payload, ct));
+        var header = await store.GetMetadataAsync("s3");
+
+        Assert.That(written.Codec, Is.EqualTo(codec));
+        Assert.That(header!.Codec, Is.EqualTo(codec));
+        Assert.That(written.UncompressedLength, Is.EqualTo(payload.Length));
+        if (codec == SnapshotCodec.Lz4)
+        {
+            Assert.That(written.StoredLength, Is.LessThan(payload.Length / 4), "a repetitive payload compresses");
+        }
+        else
+        {
+            Assert.That(written.StoredLength, Is.EqualTo(payload.Length));
+        }
+    }
+}
