@@ -176,7 +176,11 @@ public sealed class ServiceSnapshotter
         return metadata;
     }
 
-    /// <summary>Captures and commits a save of <paramref name="provider"/>. The caller holds no gate around the commit part, so use <see cref="CaptureAsync"/> and <see cref="CommitAsync"/> when a gate is involved.</summary>
+    /// <summary>
+    /// Captures and commits a save of <paramref name="provider"/> in one call. When a gate protects the service, hold it
+    /// around <see cref="CaptureAsync"/> only and call <see cref="CommitAsync"/> after releasing it; this method is for
+    /// callers without a gate, or that keep it for the whole save.
+    /// </summary>
     /// <param name="provider">The service's state provider.</param>
     /// <param name="cancellationToken">Cancels the save; the previous snapshot stays in place.</param>
     /// <returns>The metadata of the snapshot now stored.</returns>
@@ -273,10 +277,15 @@ public sealed class ServiceSnapshotter
             // Read again rather than trust what was stored before: if the write did reach its commit point before
             // failing, the staged generation is the committed one and must stay.
             var committed = await _store.GetMetadataAsync(context.ServiceName, CancellationToken.None).ConfigureAwait(false);
-            var keep = committed?.Generation ?? 0;
-            if (keep != context.Generation)
+            if (committed is null)
             {
-                await _store.PruneAssetGenerationsAsync(context.ServiceName, keep, CancellationToken.None).ConfigureAwait(false);
+                // No snapshot at all: nothing to keep, so every generation folder goes (generations start at 1, so
+                // prune has no "keep nothing" value).
+                await _store.DeleteAsync(context.ServiceName, CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (committed.Generation != context.Generation)
+            {
+                await _store.PruneAssetGenerationsAsync(context.ServiceName, committed.Generation, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SnapshotException)

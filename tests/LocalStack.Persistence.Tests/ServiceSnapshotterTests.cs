@@ -81,6 +81,40 @@ public sealed class ServiceSnapshotterTests : StoreTestBase
     }
 
     [Test]
+    public async Task Reset_of_a_service_without_a_snapshot_succeeds()
+    {
+        var provider = new RecordingProvider("svc", _log) { Value = "live" };
+
+        await Snapshotter.ResetAsync(provider);
+
+        Assert.That(provider.Value, Is.Empty);
+        Assert.That(await Store.GetMetadataAsync("svc"), Is.Null);
+    }
+
+    [Test]
+    public async Task A_cancelled_commit_keeps_the_previous_snapshot_and_removes_the_staged_generation()
+    {
+        var provider = new RecordingProvider("svc", _log)
+        {
+            Value = "good",
+            OnCapture = async (context, ct) => await context.StageAsync("a.bin", async (path, t) => await File.WriteAllTextAsync(path, "asset", t), ct),
+        };
+        var good = await Snapshotter.SaveAsync(provider);
+        provider.Value = "newer";
+        using var cancellation = new CancellationTokenSource();
+
+        var pending = await Snapshotter.CaptureAsync(provider);
+        await cancellation.CancelAsync();
+        await Assert.ThatAsync(async () => await Snapshotter.CommitAsync(pending, cancellation.Token), Throws.InstanceOf<OperationCanceledException>());
+
+        Assert.That(Store.GetAssetGenerationDirectory("svc", pending.Generation), Is.Null);
+        Assert.That(Store.GetAssetGenerationDirectory("svc", good.Generation), Is.Not.Null);
+        var loaded = new RecordingProvider("svc", []);
+        Assert.That((await Snapshotter.LoadAsync(loaded).AsTask().WaitAsync(TimeSpan.FromSeconds(10)))!.Generation, Is.EqualTo(good.Generation));
+        Assert.That(loaded.Value, Is.EqualTo("good"));
+    }
+
+    [Test]
     public async Task A_provider_registered_as_a_global_hook_runs_once()
     {
         var provider = new RecordingProvider("svc", _log);

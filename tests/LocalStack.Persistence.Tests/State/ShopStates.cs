@@ -36,7 +36,13 @@ internal sealed class QueueServiceState
     public AccountRegionStore<QueueStore> Stores { get; set; } = new((_, _) => new QueueStore());
 }
 
+internal sealed class BlobIndex
+{
+    public List<string> Blobs { get; set; } = [];
+}
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(BlobIndex))]
 [JsonSerializable(typeof(ShopStateV1))]
 [JsonSerializable(typeof(ShopState))]
 [JsonSerializable(typeof(QueueStore))]

@@ -64,24 +64,21 @@ internal sealed class DevSnapshotStore(string stateDirectory) : ISnapshotStore
     public ValueTask<SnapshotMetadata?> GetMetadataAsync(string serviceName, CancellationToken cancellationToken = default)
     {
         ServiceNames.ThrowIfInvalid(serviceName);
-        var path = StatePath(serviceName);
-        if (!File.Exists(path))
-        {
-            return ValueTask.FromResult<SnapshotMetadata?>(null);
-        }
-
-        using var file = File.OpenHandle(path);
-        return ValueTask.FromResult<SnapshotMetadata?>(SnapshotFile.ReadHeader(file, path, long.MaxValue));
+        return ValueTask.FromResult(ReadMetadata(serviceName));
     }
 
-    public async ValueTask<bool> DeleteAsync(string serviceName, CancellationToken cancellationToken = default)
+    public ValueTask<bool> DeleteAsync(string serviceName, CancellationToken cancellationToken = default)
     {
         ServiceNames.ThrowIfInvalid(serviceName);
         var path = StatePath(serviceName);
         var existed = File.Exists(path);
-        File.Delete(path);
-        await PruneAssetGenerationsAsync(serviceName, keepGeneration: 0, cancellationToken).ConfigureAwait(false);
-        return existed;
+        if (existed)
+        {
+            File.Delete(path);
+        }
+
+        RemoveGenerations(serviceName, keepGeneration: null);
+        return ValueTask.FromResult(existed);
     }
 
     public async IAsyncEnumerable<SnapshotMetadata> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -112,6 +109,11 @@ internal sealed class DevSnapshotStore(string stateDirectory) : ISnapshotStore
     {
         ServiceNames.ThrowIfInvalid(serviceName);
         ArgumentOutOfRangeException.ThrowIfLessThan(generation, 1);
+        if (ReadMetadata(serviceName) is { } committed && generation <= committed.Generation)
+        {
+            throw new ArgumentOutOfRangeException(nameof(generation), generation, $"generation {committed.Generation} is committed; a new generation must be greater.");
+        }
+
         var path = GenerationPath(serviceName, generation);
         if (Directory.Exists(path))
         {
@@ -142,6 +144,7 @@ internal sealed class DevSnapshotStore(string stateDirectory) : ISnapshotStore
     public string? GetAssetGenerationDirectory(string serviceName, long generation)
     {
         ServiceNames.ThrowIfInvalid(serviceName);
+        ArgumentOutOfRangeException.ThrowIfLessThan(generation, 1);
         var path = GenerationPath(serviceName, generation);
         return Directory.Exists(path) ? path : null;
     }
@@ -149,6 +152,13 @@ internal sealed class DevSnapshotStore(string stateDirectory) : ISnapshotStore
     public ValueTask PruneAssetGenerationsAsync(string serviceName, long keepGeneration, CancellationToken cancellationToken = default)
     {
         ServiceNames.ThrowIfInvalid(serviceName);
+        ArgumentOutOfRangeException.ThrowIfLessThan(keepGeneration, 1);
+        RemoveGenerations(serviceName, keepGeneration);
+        return ValueTask.CompletedTask;
+    }
+
+    private void RemoveGenerations(string serviceName, long? keepGeneration)
+    {
         var folder = Path.Join(_root, serviceName);
         if (Directory.Exists(folder))
         {
@@ -161,8 +171,18 @@ internal sealed class DevSnapshotStore(string stateDirectory) : ISnapshotStore
                 }
             }
         }
+    }
 
-        return ValueTask.CompletedTask;
+    private SnapshotMetadata? ReadMetadata(string serviceName)
+    {
+        var path = StatePath(serviceName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        using var file = File.OpenHandle(path);
+        return SnapshotFile.ReadHeader(file, path, long.MaxValue);
     }
 
     private string StatePath(string serviceName) => Path.Join(_root, "api_states", serviceName, "store.state");
