@@ -1,3 +1,4 @@
+using LocalStack.Persistence.Internal;
 using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.State;
@@ -6,30 +7,184 @@ namespace LocalStack.Persistence.State;
 /// What a provider may touch during one save, load or reset: its working folder and its asset generations.
 /// </summary>
 /// <remarks>
-/// Live working files (databases, blobs) live in <see cref="WorkingDirectory"/>. During a save, copies or hard links
-/// of them are staged into a new generation folder; committing the state file makes that generation current. During
-/// a load, <see cref="AssetDirectory"/> is the committed generation; copy from it into the working folder and never
-/// modify it.
+/// <para>
+/// Live working files (databases, blobs) live in <see cref="WorkingDirectory"/>, never in a committed generation, so
+/// that unsaved changes never leak into a snapshot. During a save, copies or hard links of them are staged into a new
+/// generation folder with <see cref="StageFileAsync"/> or <see cref="StageAsync"/>; committing the state file makes
+/// that generation current, and older generations are removed afterwards. The staging folder is created on first use,
+/// so a save that stages nothing creates no folder.
+/// </para>
+/// <para>
+/// During a load, <see cref="AssetDirectory"/> is the committed generation: copy from it (<see cref="GetAssetPath"/>)
+/// into the working folder and never modify it, nor hard-link it into the working folder.
+/// </para>
+/// <para>
+/// Staging is allowed only while <see cref="IServiceStateProvider.CaptureAsync"/> runs; afterwards the context is
+/// closed and staging throws <see cref="InvalidOperationException"/>.
+/// </para>
 /// </remarks>
 public sealed class SnapshotContext
 {
+    private readonly ISnapshotStore _store;
+    private readonly Lock _stagingLock = new();
+    private readonly HashSet<string> _stagedAssets = new(StringComparer.Ordinal);
+    private string? _workingDirectory;
+    private Task<string>? _stagingDirectory;
+    private volatile bool _stagingStarted;
+    private bool _closed;
+
     internal SnapshotContext(ISnapshotStore store, string serviceName, SnapshotOperation operation, long generation)
     {
-        throw new NotImplementedException();
+        ArgumentNullException.ThrowIfNull(store);
+        ServiceNames.ThrowIfInvalid(serviceName);
+        _store = store;
+        ServiceName = serviceName;
+        Operation = operation;
+        Generation = generation;
+        AssetDirectory = operation == SnapshotOperation.Load ? store.GetAssetGenerationDirectory(serviceName, generation) : null;
     }
 
     /// <summary>The service.</summary>
-    public string ServiceName => throw new NotImplementedException();
+    public string ServiceName { get; }
 
     /// <summary>Whether this is a save, a load or a reset.</summary>
-    public SnapshotOperation Operation => throw new NotImplementedException();
+    public SnapshotOperation Operation { get; }
 
     /// <summary>For a save, the generation being staged; for a load, the generation being restored; 0 for a reset.</summary>
-    public long Generation => throw new NotImplementedException();
+    public long Generation { get; }
 
     /// <summary>The folder for the service's live working files; created on first use.</summary>
-    public string WorkingDirectory => throw new NotImplementedException();
+    public string WorkingDirectory => _workingDirectory ??= _store.GetWorkingDirectory(ServiceName);
 
     /// <summary>For a load, the committed asset folder of the snapshot being restored, or <see langword="null"/> when it has no assets.</summary>
-    public string? AssetDirectory => throw new NotImplementedException();
+    public string? AssetDirectory { get; }
+
+    /// <summary>Whether a staging folder was (or was being) created during this save.</summary>
+    internal bool StagingStarted => _stagingStarted;
+
+    /// <summary>
+    /// Stages an immutable file as the asset <paramref name="assetName"/> of the generation being saved: a hard link
+    /// when the file system allows it, otherwise a copy (another file system, links not permitted, not Linux).
+    /// </summary>
+    /// <remarks>
+    /// A hard link shares the file's contents with <paramref name="sourcePath"/>. Use it only for files that are never
+    /// modified in place once written (replace them with a new file and a rename instead); a later in-place write to
+    /// the source would change the committed snapshot too. For files that change in place, stage a copy with
+    /// <see cref="StageAsync"/> (or, for SQLite databases, the backup API of <c>LocalStack.Persistence.Sqlite</c>).
+    /// </remarks>
+    /// <param name="sourcePath">The file to stage, usually in <see cref="WorkingDirectory"/>.</param>
+    /// <param name="assetName">The asset's relative path in the generation; see <see cref="AssetNames"/>.</param>
+    /// <param name="cancellationToken">Cancels the staging.</param>
+    /// <returns>The full path of the staged asset.</returns>
+    /// <exception cref="ArgumentException"><paramref name="assetName"/> is not a valid asset name.</exception>
+    /// <exception cref="InvalidOperationException">This is not a save's capture, or the asset was already staged.</exception>
+    /// <exception cref="FileNotFoundException"><paramref name="sourcePath"/> does not exist.</exception>
+    public ValueTask<string> StageFileAsync(string sourcePath, string assetName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sourcePath);
+        return StageAsync(assetName, (destination, _) =>
+        {
+            if (!File.Exists(sourcePath))
+            {
+                throw new FileNotFoundException($"Cannot stage asset '{assetName}' of service '{ServiceName}': file '{sourcePath}' does not exist.", sourcePath);
+            }
+
+            // Any failure of link() (EXDEV across file systems, EPERM, EMLINK, no link support) falls back to a copy.
+            if (!LinuxNative.IsSupported || LinuxNative.TryCreateHardLink(sourcePath, destination) != 0)
+            {
+                File.Copy(sourcePath, destination, overwrite: false);
+            }
+
+            return ValueTask.CompletedTask;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stages the asset <paramref name="assetName"/> of the generation being saved by letting <paramref name="write"/>
+    /// create it at the destination path (for example a copy, or a database backup).
+    /// </summary>
+    /// <param name="assetName">The asset's relative path in the generation; see <see cref="AssetNames"/>.</param>
+    /// <param name="write">Creates the asset (a file or a folder) at the destination path it is given; its parent folder exists.</param>
+    /// <param name="cancellationToken">Cancels the staging.</param>
+    /// <returns>The full path of the staged asset.</returns>
+    /// <exception cref="ArgumentException"><paramref name="assetName"/> is not a valid asset name.</exception>
+    /// <exception cref="InvalidOperationException">This is not a save's capture, the asset was already staged, or <paramref name="write"/> created nothing.</exception>
+    public async ValueTask<string> StageAsync(string assetName, Func<string, CancellationToken, ValueTask> write, CancellationToken cancellationToken = default)
+    {
+        AssetNames.ThrowIfInvalid(assetName);
+        ArgumentNullException.ThrowIfNull(write);
+        ThrowIfNot(SnapshotOperation.Save, nameof(StageAsync));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        Task<string> stagingDirectory;
+        lock (_stagingLock)
+        {
+            ThrowIfClosed();
+            if (!_stagedAssets.Add(assetName))
+            {
+                throw new InvalidOperationException($"Asset '{assetName}' of service '{ServiceName}' was already staged in generation {Generation}.");
+            }
+
+            // The first asset creates the generation folder; concurrent stagings of one capture share that creation.
+            _stagingStarted = true;
+            stagingDirectory = _stagingDirectory ??= _store.CreateAssetGenerationAsync(ServiceName, Generation, cancellationToken).AsTask();
+        }
+
+        var destination = AssetNames.Combine(await stagingDirectory.ConfigureAwait(false), assetName);
+        if (Path.GetDirectoryName(destination) is { } parent)
+        {
+            Directory.CreateDirectory(parent);
+        }
+
+        await write(destination, cancellationToken).ConfigureAwait(false);
+        if (!File.Exists(destination) && !Directory.Exists(destination))
+        {
+            throw new InvalidOperationException($"Staging asset '{assetName}' of service '{ServiceName}' created nothing at '{destination}'.");
+        }
+
+        return destination;
+    }
+
+    /// <summary>The full path of an asset of the snapshot being restored.</summary>
+    /// <param name="assetName">The asset's relative path in the generation; see <see cref="AssetNames"/>.</param>
+    /// <returns>The path of the committed file or folder, or <see langword="null"/> when the snapshot has no such asset.</returns>
+    /// <exception cref="ArgumentException"><paramref name="assetName"/> is not a valid asset name.</exception>
+    /// <exception cref="InvalidOperationException">This is not a load.</exception>
+    public string? GetAssetPath(string assetName)
+    {
+        AssetNames.ThrowIfInvalid(assetName);
+        ThrowIfNot(SnapshotOperation.Load, nameof(GetAssetPath));
+        if (AssetDirectory is null)
+        {
+            return null;
+        }
+
+        var path = AssetNames.Combine(AssetDirectory, assetName);
+        return File.Exists(path) || Directory.Exists(path) ? path : null;
+    }
+
+    /// <summary>Ends staging: called when the provider's capture has returned (or failed).</summary>
+    internal void Close()
+    {
+        lock (_stagingLock)
+        {
+            _closed = true;
+        }
+    }
+
+    private void ThrowIfNot(SnapshotOperation expected, string member)
+    {
+        if (Operation != expected)
+        {
+            throw new InvalidOperationException($"{member} is only available during a {expected.ToString().ToLowerInvariant()}; this context of service '{ServiceName}' is for a {Operation.ToString().ToLowerInvariant()}.");
+        }
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closed)
+        {
+            throw new InvalidOperationException($"The capture of service '{ServiceName}' has finished; stage assets while CaptureAsync runs.");
+        }
+    }
 }
