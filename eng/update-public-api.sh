@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 for round in 1 2 3; do
   log=$(mktemp)
-  dotnet build LocalStack.Persistence.sln -v q -clp:NoSummary -p:TreatWarningsAsErrors=false > "$log" 2>&1 || true
+  dotnet build LocalStack.Persistence.sln --no-incremental -v q -clp:NoSummary -p:TreatWarningsAsErrors=false > "$log" 2>&1 || true
   rc=0
   python3 - "$log" <<'PY' || rc=$?
 import re, sys, collections

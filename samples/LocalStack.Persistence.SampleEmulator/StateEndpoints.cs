@@ -8,7 +8,7 @@ internal static class StateEndpoints
     public static void Map(WebApplication app)
     {
         app.MapGet("/_localstack/health", (EmulatorSettings settings) =>
-            Results.Text($$"""{"features":{"persistence":"{{(settings.Persistence ? "initialized" : "disabled")}}"},"services":{"kv":"running"}}""", "application/json"));
+            Results.Text("{\"features\":{\"persistence\":\"" + (settings.Persistence ? "initialized" : "disabled") + "\"},\"services\":{\"kv\":\"running\"}}", "application/json"));
 
         app.MapPost("/_localstack/state/{service}/{operation}", async (string service, string operation, EmulatorPersistence persistence, CancellationToken ct) =>
         {

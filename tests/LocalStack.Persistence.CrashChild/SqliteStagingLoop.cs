@@ -28,10 +28,7 @@ internal static class SqliteStagingLoop
         }
 
         var random = new Random(seed);
-        using var fileSystemStore = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = args[0] });
-
-        // The cast through object compiles before the store's full declaration (": ISnapshotStore") is merged; drop it then.
-        var store = (ISnapshotStore)(object)fileSystemStore;
+        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = args[0] });
         var snapshotter = new ServiceSnapshotter(store);
         using var provider = new RowsProvider(store);
         await snapshotter.LoadAsync(provider);

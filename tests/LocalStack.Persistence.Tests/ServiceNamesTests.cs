@@ -22,6 +22,7 @@ public class ServiceNamesTests
     [TestCase(".hidden")]
     [TestCase("")]
     [TestCase("s3\0")]
+    [TestCase("s3\n")]
     [TestCase("CON")]
     [TestCase("con")]
     [TestCase("nul.txt")]
