@@ -1,0 +1,75 @@
+using LocalStack.Persistence.Storage;
+
+namespace LocalStack.Persistence.Coordination;
+
+/// <summary>
+/// Coordinates saves, loads and resets of every registered service: the per-service gate, lazy loading, dirty
+/// tracking, merged saves and faulted services. Endpoints, strategies and request pipelines all go through it.
+/// </summary>
+public interface ISnapshotManager
+{
+    /// <summary>The registered service names, ordered.</summary>
+    IReadOnlyList<string> ServiceNames { get; }
+
+    /// <summary>Saves one service now (merged with a save already waiting for that service).</summary>
+    /// <param name="serviceName">A registered service.</param>
+    /// <param name="cancellationToken">Cancels the wait; a save already writing completes.</param>
+    /// <returns>The metadata of the snapshot that covers every change made before the call.</returns>
+    /// <exception cref="UnknownServiceException">The service is not registered.</exception>
+    /// <exception cref="ServiceFaultedException">The service's snapshot could not be loaded; saving would overwrite it.</exception>
+    ValueTask<SnapshotMetadata> SaveAsync(string serviceName, CancellationToken cancellationToken = default);
+
+    /// <summary>Loads one service from its snapshot, replacing its live state (clears a fault on success).</summary>
+    /// <param name="serviceName">A registered service.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>The loaded snapshot's metadata, or <see langword="null"/> when there is none (the state is left as is).</returns>
+    ValueTask<SnapshotMetadata?> LoadAsync(string serviceName, CancellationToken cancellationToken = default);
+
+    /// <summary>Resets one service to empty and deletes its snapshot (clears a fault).</summary>
+    /// <param name="serviceName">A registered service.</param>
+    /// <param name="cancellationToken">Cancels the reset.</param>
+    /// <returns>A task that completes when the service is empty.</returns>
+    ValueTask ResetAsync(string serviceName, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves every service (or, with <paramref name="dirtyOnly"/>, those modified since their last save), yielding each result as it finishes.</summary>
+    /// <param name="dirtyOnly">Save only services modified since their last save.</param>
+    /// <param name="cancellationToken">Cancels the remaining saves.</param>
+    /// <returns>One result per service, in completion order; a failure is reported in its result and the others go on.</returns>
+    IAsyncEnumerable<ServiceOperationResult> SaveAllAsync(bool dirtyOnly = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Loads every service that has a snapshot, yielding each result as it finishes.</summary>
+    /// <param name="cancellationToken">Cancels the remaining loads.</param>
+    /// <returns>One result per service, in completion order.</returns>
+    IAsyncEnumerable<ServiceOperationResult> LoadAllAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Resets every service, yielding each result as it finishes.</summary>
+    /// <param name="cancellationToken">Cancels the remaining resets.</param>
+    /// <returns>One result per service, in completion order.</returns>
+    IAsyncEnumerable<ServiceOperationResult> ResetAllAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Loads the service if it has not been loaded yet: exactly once under concurrency; a failure reaches every waiting caller and the next call tries again.</summary>
+    /// <param name="serviceName">A registered service.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait.</param>
+    /// <returns>A task that completes when the service is loaded.</returns>
+    /// <exception cref="ServiceFaultedException">The snapshot is corrupt or from a newer version.</exception>
+    ValueTask EnsureLoadedAsync(string serviceName, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks a service as modified since its last save (for changes made outside a request scope).</summary>
+    /// <param name="serviceName">A registered service.</param>
+    void MarkModified(string serviceName);
+
+    /// <summary>The current status of one service.</summary>
+    /// <param name="serviceName">A registered service.</param>
+    /// <returns>Its status.</returns>
+    ServiceStatus GetStatus(string serviceName);
+
+    /// <summary>
+    /// Starts a request on a service: loads it lazily (load strategy permitting), holds its gate shared until the scope is
+    /// disposed, and on dispose marks it modified or saves it, as the save strategy says.
+    /// </summary>
+    /// <param name="serviceName">A registered service.</param>
+    /// <param name="mutating">Whether the request may change the service's state.</param>
+    /// <param name="cancellationToken">Cancels the wait for the load and the gate.</param>
+    /// <returns>The scope; dispose it when the request's work is done (before the response is acknowledged).</returns>
+    ValueTask<SnapshotRequestScope> BeginRequestAsync(string serviceName, bool mutating, CancellationToken cancellationToken = default);
+}
