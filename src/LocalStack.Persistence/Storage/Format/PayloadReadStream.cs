@@ -5,7 +5,7 @@ namespace LocalStack.Persistence.Storage.Format;
 /// throws <see cref="SnapshotCorruptException"/> if the data ends early, runs past it, or cannot be decompressed.
 /// Nothing here allocates in proportion to a length field; the decoder works block by block.
 /// </summary>
-internal sealed class PayloadReadStream : Stream
+internal sealed class PayloadReadStream : ForwardReadStream
 {
     private readonly Stream _decoded;
     private readonly StoredRangeStream _stored;
@@ -28,18 +28,6 @@ internal sealed class PayloadReadStream : Stream
     }
 
     public override bool CanRead => !_disposed;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override int Read(Span<byte> buffer)
     {
@@ -99,28 +87,6 @@ internal sealed class PayloadReadStream : Stream
             throw DecodingFailed(exception);
         }
     }
-
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return Read(buffer.AsSpan(offset, count));
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -5,7 +5,7 @@ namespace LocalStack.Persistence.Storage.Format;
 /// them on to the encoder (or straight to the <see cref="StoredBytesSink"/>). Disposing it does nothing, so a writer
 /// that disposes it by habit cannot cut the snapshot short; writes after the writer's task completed fail.
 /// </summary>
-internal sealed class PayloadSink : Stream
+internal sealed class PayloadSink : ForwardWriteStream
 {
     private readonly Stream _next;
     private long _length;
@@ -19,19 +19,7 @@ internal sealed class PayloadSink : Stream
     /// <summary>Uncompressed bytes written.</summary>
     public long UncompressedLength => _length;
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
     public override bool CanWrite => !_completed;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>Ends the payload; later writes throw.</summary>
     public void Complete() => _completed = true;
@@ -50,32 +38,6 @@ internal sealed class PayloadSink : Stream
         _length += buffer.Length;
     }
 
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        Write(buffer.AsSpan(offset, count));
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    }
-
-    public override void WriteByte(byte value) => Write([value]);
-
-    // A flush in the middle of the payload must not end an LZ4 block early; nothing is durable before the commit anyway.
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     private void ThrowIfCompleted()
     {

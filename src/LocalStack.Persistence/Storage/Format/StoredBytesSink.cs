@@ -8,7 +8,7 @@ namespace LocalStack.Persistence.Storage.Format;
 /// (XxHash3-64), counts them and writes them to the snapshot file in buffer-sized chunks, so that many small writes
 /// of the payload writer never become many small file writes.
 /// </summary>
-internal sealed class StoredBytesSink : Stream
+internal sealed class StoredBytesSink : ForwardWriteStream
 {
     private readonly Stream _destination;
     private readonly XxHash3 _hash = new();
@@ -28,19 +28,7 @@ internal sealed class StoredBytesSink : Stream
     /// <summary>XxHash3-64 of the bytes handed to the destination so far.</summary>
     public ulong StoredHash => _hash.GetCurrentHashAsUInt64();
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
     public override bool CanWrite => _buffer is not null;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>Drops everything written from now on: the save failed and the encoder is only being cleaned up.</summary>
     public void Abandon() => _abandoned = true;
@@ -119,32 +107,6 @@ internal sealed class StoredBytesSink : Stream
         }
     }
 
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        Write(buffer.AsSpan(offset, count));
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    }
-
-    public override void WriteByte(byte value) => Write([value]);
-
-    // Flushing the encoder's output early would only produce smaller file writes; CompleteAsync writes the rest.
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

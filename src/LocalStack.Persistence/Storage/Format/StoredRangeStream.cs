@@ -11,7 +11,7 @@ namespace LocalStack.Persistence.Storage.Format;
 /// ones verified before the reader was handed out (a file changed while being read is reported, not trusted).
 /// It does not own the file handle.
 /// </summary>
-internal sealed class StoredRangeStream : Stream
+internal sealed class StoredRangeStream : ForwardReadStream
 {
     private readonly SafeFileHandle _file;
     private readonly long _start;
@@ -38,18 +38,6 @@ internal sealed class StoredRangeStream : Stream
     public long Remaining => _length - _read + (_bufferEnd - _bufferStart);
 
     public override bool CanRead => _buffer is not null;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>Checks that the whole range was consumed and that its hash is still the verified one.</summary>
     public void VerifyEnd()
@@ -149,28 +137,6 @@ internal sealed class StoredRangeStream : Stream
         _bufferEnd = filled;
         return Drain(own, buffer.Span);
     }
-
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return Read(buffer.AsSpan(offset, count));
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
