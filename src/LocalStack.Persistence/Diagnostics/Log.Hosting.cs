@@ -8,7 +8,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Snapshot persistence is enabled: save strategy {SaveStrategy}, load strategy {LoadStrategy}, state in {StateLocation}, flush interval {FlushInterval}, read-only {ReadOnly}.")]
     internal static partial void HostingEnabled(ILogger logger, string saveStrategy, string loadStrategy, string stateLocation, TimeSpan flushInterval, bool readOnly);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Snapshot persistence is disabled (PERSISTENCE=0): no snapshot is loaded or saved.")]
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Snapshot persistence is disabled (PERSISTENCE=1 or SnapshotPersistence:Enabled=true turns it on): no snapshot is loaded or saved.")]
     internal static partial void HostingDisabled(ILogger logger);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Start-up load ({LoadStrategy}) done in {ElapsedMilliseconds:F0} ms.")]

@@ -149,13 +149,22 @@ internal sealed class SnapshotPersistenceHostedService : IHostedLifecycleService
             await _saveLoop!.ConfigureAwait(false);
         }
 
-        _stopping.Dispose();
+        DisposeStoppingSourceIfDone();
     }
 
     public void Dispose()
     {
         _stopping?.Cancel();
-        _stopping?.Dispose();
+        DisposeStoppingSourceIfDone();
+    }
+
+    /// <summary>A strategy that ignored cancellation past the shutdown timeout may still observe the token: leave it to the GC then.</summary>
+    private void DisposeStoppingSourceIfDone()
+    {
+        if (_saveLoop is { IsCompleted: true })
+        {
+            _stopping?.Dispose();
+        }
     }
 
     private async Task RunSaveStrategyAsync(CancellationToken stoppingToken)
