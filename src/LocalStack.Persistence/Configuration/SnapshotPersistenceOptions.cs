@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.Configuration;
@@ -5,7 +6,8 @@ namespace LocalStack.Persistence.Configuration;
 /// <summary>
 /// Options of snapshot persistence, bound from the <c>SnapshotPersistence</c> configuration section and from LocalStack's
 /// variable names (<c>PERSISTENCE</c>, <c>SNAPSHOT_SAVE_STRATEGY</c>, <c>SNAPSHOT_LOAD_STRATEGY</c>,
-/// <c>SNAPSHOT_FLUSH_INTERVAL</c>, <c>LOCALSTACK_VOLUME_DIR</c>).
+/// <c>SNAPSHOT_FLUSH_INTERVAL</c>, <c>LOCALSTACK_VOLUME_DIR</c>); LocalStack's names win over the section.
+/// Validated at start-up: a bad value stops the host with the setting's name, the value and the allowed values.
 /// </summary>
 public sealed class SnapshotPersistenceOptions
 {
@@ -24,26 +26,32 @@ public sealed class SnapshotPersistenceOptions
 
     /// <summary>When services are saved.</summary>
     /// <value>The default value is <see cref="SnapshotSaveStrategy.Scheduled"/>.</value>
+    [EnumDataType(typeof(SnapshotSaveStrategy))]
     public SnapshotSaveStrategy SaveStrategy { get; set; } = SnapshotSaveStrategy.Scheduled;
 
     /// <summary>When services are loaded.</summary>
     /// <value>The default value is <see cref="SnapshotLoadStrategy.OnRequest"/>.</value>
+    [EnumDataType(typeof(SnapshotLoadStrategy))]
     public SnapshotLoadStrategy LoadStrategy { get; set; } = SnapshotLoadStrategy.OnRequest;
 
-    /// <summary>How often the scheduled strategy saves modified services.</summary>
+    /// <summary>How often the scheduled strategy saves modified services; from 1 millisecond to 1 day.</summary>
     /// <value>The default value is 15 seconds (<see cref="DefaultFlushInterval"/>).</value>
+    [TimeSpanRange("00:00:00.001", "1.00:00:00")]
     public TimeSpan FlushInterval { get; set; } = DefaultFlushInterval;
 
     /// <summary>The state folder (<c>&lt;LOCALSTACK_VOLUME_DIR&gt;/state</c>).</summary>
     /// <value>The default value is <see cref="DefaultStateDirectory"/>, relative to the current folder.</value>
+    [Required]
     public string StateDirectory { get; set; } = DefaultStateDirectory;
 
     /// <summary>How snapshot payloads are stored.</summary>
     /// <value>The default value is <see cref="SnapshotCodec.Lz4"/>.</value>
+    [EnumDataType(typeof(SnapshotCodec))]
     public SnapshotCodec Compression { get; set; } = SnapshotCodec.Lz4;
 
-    /// <summary>The largest snapshot payload written or read, in bytes.</summary>
+    /// <summary>The largest snapshot payload written or read, in bytes; greater than zero.</summary>
     /// <value>The default value is <see cref="FileSystemSnapshotStoreOptions.DefaultMaxSnapshotBytes"/> (4 GiB).</value>
+    [Range(1, long.MaxValue)]
     public long MaxSnapshotBytes { get; set; } = FileSystemSnapshotStoreOptions.DefaultMaxSnapshotBytes;
 
     /// <summary>Read-only baseline mode: load per the load strategy, never save (a test suite starts from one known snapshot every time).</summary>
