@@ -1,18 +1,25 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
 using LocalStack.Persistence.State;
 
 namespace LocalStack.Persistence.SampleEmulator;
 
-/// <summary>A tiny key-value service ("kv"): the smallest emulator that shows the persistence round trip.</summary>
-internal sealed class KeyValueService() : JsonServiceStateProvider<KeyValueModel>("kv", SampleJsonContext.Default.KeyValueModel)
+/// <summary>
+/// A tiny key-value service ("kv"): the smallest emulator that shows the persistence round trip. Requests run
+/// concurrently under the service's shared gate, so the live state is a concurrent dictionary; captures run under the
+/// exclusive gate and see a consistent state.
+/// </summary>
+internal sealed class KeyValueService() : JsonServiceStateProvider<KeyValueModel>(Name, SampleJsonContext.Default.KeyValueModel)
 {
-    private readonly Dictionary<string, string> _items = new(StringComparer.Ordinal);
+    public const string Name = "kv";
+
+    private readonly ConcurrentDictionary<string, string> _items = new(StringComparer.Ordinal);
 
     public IReadOnlyDictionary<string, string> Items => _items;
 
     public void Put(string key, string value) => _items[key] = value;
 
-    public bool Delete(string key) => _items.Remove(key);
+    public bool Delete(string key) => _items.TryRemove(key, out _);
 
     protected override KeyValueModel Capture() => new(new SortedDictionary<string, string>(_items, StringComparer.Ordinal));
 

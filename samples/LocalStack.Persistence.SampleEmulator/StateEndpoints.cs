@@ -1,46 +1,75 @@
-using LocalStack.Persistence.State;
+using System.Text.Json;
+using LocalStack.Persistence.Coordination;
+using Microsoft.Extensions.Options;
+using LocalStack.Persistence.Configuration;
 
 namespace LocalStack.Persistence.SampleEmulator;
 
-/// <summary>LocalStack's <c>POST /_localstack/state/{service}/save|load|reset</c> and <c>/_localstack/health</c>.</summary>
+/// <summary>
+/// LocalStack's <c>POST /_localstack/state/{service}/save|load|reset</c> and <c>/_localstack/health</c>, written by hand
+/// until the ASP.NET Core package ships them.
+/// </summary>
 internal static class StateEndpoints
 {
     public static void Map(WebApplication app)
     {
-        app.MapGet("/_localstack/health", (EmulatorSettings settings) =>
-            Results.Text("{\"features\":{\"persistence\":\"" + (settings.Persistence ? "initialized" : "disabled") + "\"},\"services\":{\"kv\":\"running\"}}", "application/json"));
+        app.MapGet("/_localstack/health", (IOptions<SnapshotPersistenceOptions> options) =>
+            Results.Text(
+                "{\"features\":{\"persistence\":\"" + (options.Value.Enabled ? "initialized" : "disabled") + "\"},\"services\":{\"kv\":\"running\"}}",
+                "application/json"));
 
-        app.MapPost("/_localstack/state/{service}/{operation}", async (string service, string operation, EmulatorPersistence persistence, CancellationToken ct) =>
+        app.MapPost("/_localstack/state/{service}/{operation}", async (string service, string operation, ISnapshotManager snapshots, CancellationToken ct) =>
         {
-            var op = operation switch
+            if (operation is not ("save" or "load" or "reset") || !ServiceNames.IsValid(service))
             {
-                "save" => SnapshotOperation.Save,
-                "load" => SnapshotOperation.Load,
-                "reset" => SnapshotOperation.Reset,
-                _ => (SnapshotOperation?)null,
-            };
-            if (op is null || !ServiceNames.IsValid(service))
-            {
-                return Results.Text($$"""{"service":"{{Escape(service)}}","status":"error","message":"expected POST /_localstack/state/<service>/save|load|reset"}""", "application/json", statusCode: 400);
+                return Line(service, "expected POST /_localstack/state/<service>/save|load|reset", StatusCodes.Status400BadRequest);
             }
 
-            var provider = persistence.Services.FirstOrDefault(s => s.ServiceName == service);
-            if (provider is null)
+            if (!snapshots.ServiceNames.Contains(service))
             {
-                return Results.Text($$"""{"service":"{{service}}","status":"error","message":"unknown service"}""", "application/json", statusCode: 404);
+                return Line(service, "unknown service", StatusCodes.Status404NotFound);
             }
 
             try
             {
-                await persistence.RunAsync(provider, op.Value, ct);
-                return Results.Text($$"""{"service":"{{service}}","status":"ok"}""", "application/json");
+                switch (operation)
+                {
+                    case "save":
+                        await snapshots.SaveAsync(service, ct);
+                        break;
+                    case "load":
+                        await snapshots.LoadAsync(service, ct);
+                        break;
+                    default:
+                        await snapshots.ResetAsync(service, ct);
+                        break;
+                }
+
+                return Line(service, null, StatusCodes.Status200OK);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                return Results.Text($$"""{"service":"{{service}}","status":"error","message":"{{Escape(e.Message)}}"}""", "application/json", statusCode: 500);
+                return Line(service, e.Message, StatusCodes.Status500InternalServerError);
             }
         });
     }
 
-    private static string Escape(string text) => System.Text.Json.JsonEncodedText.Encode(text).ToString();
+    private static IResult Line(string service, string? error, int statusCode)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("service", service);
+            json.WriteString("status", error is null ? "ok" : "error");
+            if (error is not null)
+            {
+                json.WriteString("message", error);
+            }
+
+            json.WriteEndObject();
+        }
+
+        return Results.Text(buffer.ToArray(), "application/json", statusCode);
+    }
 }
