@@ -1,0 +1,19 @@
+using LocalStack.Persistence.Coordination;
+
+namespace LocalStack.Persistence.Strategies;
+
+/// <summary>
+/// <c>MANUAL</c>: nothing is loaded automatically; load through the state endpoints or <see cref="ISnapshotManager"/>.
+/// A service that was never loaded serves requests with its empty state.
+/// </summary>
+public sealed class ManualLoadStrategy : ILoadStrategy
+{
+    /// <inheritdoc />
+    public string Name => StrategyNames.Manual;
+
+    /// <inheritdoc />
+    public bool LoadsOnFirstRequest => false;
+
+    /// <inheritdoc />
+    public ValueTask OnStartingAsync(ISnapshotManager manager, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+}
