@@ -11,6 +11,20 @@ public interface ISnapshotManager
     /// <summary>The registered service names, ordered.</summary>
     IReadOnlyList<string> ServiceNames { get; }
 
+    /// <summary>
+    /// Whether persistence is on (<c>PERSISTENCE=1</c>). When off, requests pass through and explicit saves, loads and
+    /// resets throw <see cref="InvalidOperationException"/>; strategies have nothing to do.
+    /// </summary>
+    /// <value>The default implementation returns <see langword="true"/>.</value>
+    bool IsEnabled => true;
+
+    /// <summary>
+    /// Whether persistence is in read-only baseline mode: services are loaded as the load strategy says and never saved.
+    /// Strategies skip their saves; explicit saves are refused.
+    /// </summary>
+    /// <value>The default implementation returns <see langword="false"/>.</value>
+    bool IsReadOnly => false;
+
     /// <summary>Saves one service now (merged with a save already waiting for that service).</summary>
     /// <param name="serviceName">A registered service.</param>
     /// <param name="cancellationToken">Cancels the wait; a save already writing completes.</param>

@@ -1,270 +1,760 @@
-// TEMPORARY STUB for h5: replaced by h4-coord at merge
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using LocalStack.Persistence.Diagnostics;
 using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Strategies;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LocalStack.Persistence.Coordination;
 
-/// <summary>Stub: loads and saves through <see cref="ServiceSnapshotter"/>, one operation per service at a time.</summary>
-public sealed class SnapshotManager : ISnapshotManager, IAsyncDisposable
+/// <summary>
+/// The <see cref="ISnapshotManager"/>: one gate per service, lazy loading, dirty tracking, merged saves and faulted
+/// services, driven by an <see cref="ISaveStrategy"/> and an <see cref="ILoadStrategy"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>The gate.</b> Each service has an async reader/writer gate. Requests (<see cref="BeginRequestAsync"/>) hold it
+/// shared; the capture of a save, a load and a reset hold it exclusively. A waiting capture stops new requests from
+/// entering, so it waits only for the requests already in flight; requests that arrive meanwhile enter as soon as the
+/// capture is done, not when the snapshot is on disk. No wait times out. Do not begin a request on a service, or save,
+/// load or reset it, from inside a request scope of the same service: the inner call would wait for the outer one.
+/// </para>
+/// <para>
+/// <b>Merged saves.</b> Saves of one service run one at a time. A save asked for while none is queued queues one; a
+/// save asked for while one is queued (not yet capturing) joins it and shares its result. So at most one save runs and
+/// one waits, and every caller gets a snapshot taken after its call.
+/// </para>
+/// <para>
+/// <b>Dirty tracking.</b> Every mutating request (and <see cref="MarkModified"/>) increases the service's modification
+/// version; a save records the version it saw when its capture started. The service is dirty while the modification
+/// version is ahead, so a change made during a save keeps it dirty for the next one.
+/// </para>
+/// <para>
+/// <b>Faulted services.</b> When a snapshot is corrupt or from a newer version (any <see cref="SnapshotException"/>
+/// from loading it), the service becomes faulted: its requests and saves fail with
+/// <see cref="ServiceFaultedException"/> naming the file, which is left untouched. Only <see cref="ResetAsync"/> or a
+/// successful <see cref="LoadAsync"/> clears the fault. Other load failures (I/O errors) are not faults: they reach
+/// every caller waiting for that load, and the next request tries again.
+/// </para>
+/// <para>
+/// <b>Services never loaded.</b> A save of a service that was neither loaded nor modified does not write: its stored
+/// snapshot already is its state (so saving every service never replaces a snapshot with an empty state).
+/// </para>
+/// </remarks>
+public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
 {
-    private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
+    /// <summary>The name of the <see cref="Meter"/> the manager reports to (save and load durations, bytes written, failures, dirty services, gate wait time).</summary>
+    public const string MeterName = "LocalStack.Persistence";
+
+    private readonly ServiceEntry[] _entries;
+    private readonly Dictionary<string, ServiceEntry> _entriesByName;
+    private readonly ISnapshotStore? _store;
     private readonly ServiceSnapshotter? _snapshotter;
     private readonly ISaveStrategy _saveStrategy;
     private readonly ILoadStrategy _loadStrategy;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly SnapshotMetrics _metrics;
     private readonly bool _readOnly;
+    private int _disposed;
 
-    /// <summary>Creates the stub.</summary>
-    /// <param name="providers">The services.</param>
-    /// <param name="store">The store; <see langword="null"/> when persistence is disabled.</param>
-    /// <param name="saveStrategy">The save strategy.</param>
-    /// <param name="loadStrategy">The load strategy.</param>
-    /// <param name="timeProvider">The clock.</param>
-    /// <param name="loggerFactory">Unused by the stub.</param>
-    /// <param name="meterFactory">Unused by the stub.</param>
-    /// <param name="readOnly">Whether saves are refused.</param>
-    public SnapshotManager(IEnumerable<IServiceStateProvider> providers, ISnapshotStore? store, ISaveStrategy saveStrategy, ILoadStrategy loadStrategy, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null, bool readOnly = false)
+    /// <summary>Creates the manager.</summary>
+    /// <param name="providers">The state providers, one per service; names must be valid and distinct.</param>
+    /// <param name="store">Where snapshots are kept; <see langword="null"/> turns persistence off (<c>PERSISTENCE=0</c>).</param>
+    /// <param name="saveStrategy">When services are saved.</param>
+    /// <param name="loadStrategy">When services are loaded.</param>
+    /// <param name="timeProvider">The clock for <see cref="ServiceStatus.LastSavedAt"/> and durations; the system clock when <see langword="null"/>.</param>
+    /// <param name="loggerFactory">Creates the manager's logger; no logging when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the <see cref="MeterName"/> meter; a meter owned by the manager when <see langword="null"/>.</param>
+    /// <param name="readOnly">Read-only baseline mode: load as the load strategy says, never save.</param>
+    /// <exception cref="ArgumentNullException">A required argument, or a provider, is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A provider's service name is invalid, or two providers have the same one.</exception>
+    public SnapshotManager(
+        IEnumerable<IServiceStateProvider> providers,
+        ISnapshotStore? store,
+        ISaveStrategy saveStrategy,
+        ILoadStrategy loadStrategy,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null,
+        bool readOnly = false)
     {
         ArgumentNullException.ThrowIfNull(providers);
-        _ = loggerFactory;
-        _ = meterFactory;
+        ArgumentNullException.ThrowIfNull(saveStrategy);
+        ArgumentNullException.ThrowIfNull(loadStrategy);
+
+        _entriesByName = new Dictionary<string, ServiceEntry>(StringComparer.Ordinal);
         foreach (var provider in providers)
         {
-            _slots.Add(provider.ServiceName, new Slot(provider));
+            if (provider is null)
+            {
+                throw new ArgumentException("A state provider is null.", nameof(providers));
+            }
+
+            var name = provider.ServiceName;
+            Persistence.ServiceNames.ThrowIfInvalid(name, nameof(providers));
+            if (!_entriesByName.TryAdd(name, new ServiceEntry(name, provider)))
+            {
+                throw new ArgumentException($"Two state providers are registered for service '{name}' ({_entriesByName[name].Provider.GetType().Name} and {provider.GetType().Name}); each service needs exactly one.", nameof(providers));
+            }
         }
 
+        _entries = [.. _entriesByName.Values.OrderBy(e => e.Name, StringComparer.Ordinal)];
+        ServiceNames = [.. _entries.Select(e => e.Name)];
+        _store = store;
         _snapshotter = store is null ? null : new ServiceSnapshotter(store);
         _saveStrategy = saveStrategy;
         _loadStrategy = loadStrategy;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SnapshotManager>();
         _readOnly = readOnly;
-        ServiceNames = [.. _slots.Keys.Order(StringComparer.Ordinal)];
+        _metrics = new SnapshotMetrics(MeterName, meterFactory, CountDirtyServices);
+
+        Log.ManagerCreated(_logger, _entries.Length, store is null ? "disabled" : readOnly ? "read-only" : "enabled", saveStrategy.Name, loadStrategy.Name);
     }
 
     /// <inheritdoc />
     public IReadOnlyList<string> ServiceNames { get; }
 
     /// <inheritdoc />
+    public bool IsEnabled => _store is not null;
+
+    /// <inheritdoc />
+    public bool IsReadOnly => _readOnly;
+
+    /// <summary>The save strategy.</summary>
+    public ISaveStrategy SaveStrategy => _saveStrategy;
+
+    /// <summary>The load strategy.</summary>
+    public ILoadStrategy LoadStrategy => _loadStrategy;
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Persistence is disabled, or in read-only mode.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public async ValueTask<SnapshotMetadata> SaveAsync(string serviceName, CancellationToken cancellationToken = default)
     {
-        var slot = SlotOf(serviceName);
-        if (_snapshotter is null || _readOnly)
+        var entry = Find(serviceName);
+        ThrowIfDisabled("save", serviceName);
+        if (_readOnly)
         {
-            throw new InvalidOperationException("Saving is off (persistence disabled or read-only).");
+            Log.SaveRefusedReadOnly(_logger, serviceName);
+            throw new InvalidOperationException($"Service '{serviceName}' is not saved: persistence is in read-only mode (a baseline that is loaded but never saved).");
         }
 
-        await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var wasDirty = slot.Dirty;
-        slot.Dirty = false;
+        ThrowIfFaulted(entry);
+
+        SaveRequest request;
+        bool startWorker;
+        lock (entry.Sync)
+        {
+            request = entry.QueuedSave ??= new SaveRequest();
+            startWorker = !entry.SaveWorkerRunning;
+            entry.SaveWorkerRunning = true;
+        }
+
+        if (startWorker)
+        {
+            // Not awaited: the worker runs the queued saves of this service one after another and completes their requests.
+            _ = RunSavesAsync(entry);
+        }
+
+        return await request.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ServiceFaultedException">The snapshot is corrupt or from a newer version; the service is now faulted.</exception>
+    /// <exception cref="InvalidOperationException">Persistence is disabled.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public ValueTask<SnapshotMetadata?> LoadAsync(string serviceName, CancellationToken cancellationToken = default)
+    {
+        var entry = Find(serviceName);
+        ThrowIfDisabled("load", serviceName);
+        return LoadCoreAsync(entry, onlyIfNotLoaded: false, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>In read-only mode the live state is reset and the stored snapshot (the baseline) is kept.</remarks>
+    /// <exception cref="InvalidOperationException">Persistence is disabled.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public async ValueTask ResetAsync(string serviceName, CancellationToken cancellationToken = default)
+    {
+        var entry = Find(serviceName);
+        ThrowIfDisabled("reset", serviceName);
+        await EnterExclusiveAsync(entry, cancellationToken).ConfigureAwait(false);
         try
         {
-            var metadata = await _snapshotter.SaveAsync(slot.Provider, cancellationToken).ConfigureAwait(false);
-            slot.LastError = null;
-            slot.Generation = metadata.Generation;
-            slot.LastSavedAt = _timeProvider.GetUtcNow();
-            slot.StoredSize = metadata.FileLength;
-            return metadata;
+            var deleteSnapshot = !_readOnly;
+            await _snapshotter!.ResetAsync(entry.Provider, deleteSnapshot, cancellationToken).ConfigureAwait(false);
+            bool wasFaulted;
+            lock (entry.Sync)
+            {
+                wasFaulted = entry.Fault is not null;
+                entry.Fault = null;
+                entry.Loaded = true;
+                entry.LastError = null;
+                entry.SavedVersion = Volatile.Read(ref entry.ModifiedVersion);
+                if (deleteSnapshot)
+                {
+                    entry.Generation = 0;
+                    entry.StoredSize = 0;
+                }
+            }
+
+            Log.ServiceReset(_logger, serviceName, deleteSnapshot);
+            if (wasFaulted)
+            {
+                Log.ServiceFaultCleared(_logger, serviceName, "reset");
+            }
         }
-        catch (Exception ex)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            slot.Dirty |= wasDirty;
-            slot.LastError = ex.Message;
+            RecordError(entry, e);
+            _metrics.Failed("reset", serviceName);
+            Log.ServiceResetFailed(_logger, serviceName, e);
             throw;
         }
         finally
         {
-            slot.Gate.Release();
+            entry.Gate.ExitExclusive();
         }
     }
 
     /// <inheritdoc />
-    public async ValueTask<SnapshotMetadata?> LoadAsync(string serviceName, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// With <paramref name="dirtyOnly"/>, faulted services are left out (they cannot be saved). In read-only mode every
+    /// result carries an <see cref="InvalidOperationException"/>.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Persistence is disabled (thrown by this call, before enumeration).</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public IAsyncEnumerable<ServiceOperationResult> SaveAllAsync(bool dirtyOnly = false, CancellationToken cancellationToken = default)
     {
-        var slot = SlotOf(serviceName);
-        await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await LoadUnderGateAsync(slot, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            slot.Gate.Release();
-        }
+        ThrowIfDisposed();
+        ThrowIfDisabled("save", serviceName: null);
+        return RunAllAsync(
+            () => dirtyOnly ? [.. _entries.Where(e => e.IsDirty && !e.IsFaulted)] : _entries,
+            SnapshotOperation.Save,
+            async (entry, ct) => await SaveAsync(entry.Name, ct).ConfigureAwait(false),
+            cancellationToken);
     }
 
     /// <inheritdoc />
-    public async ValueTask ResetAsync(string serviceName, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// Every registered service is loaded: one without a snapshot succeeds and counts as loaded (empty), one whose
+    /// snapshot is corrupt or from a newer version becomes faulted and its result carries the
+    /// <see cref="ServiceFaultedException"/>.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Persistence is disabled (thrown by this call, before enumeration).</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public IAsyncEnumerable<ServiceOperationResult> LoadAllAsync(CancellationToken cancellationToken = default)
     {
-        var slot = SlotOf(serviceName);
-        await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_snapshotter is not null)
-            {
-                await _snapshotter.ResetAsync(slot.Provider, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-
-            slot.Dirty = false;
-        }
-        finally
-        {
-            slot.Gate.Release();
-        }
+        ThrowIfDisposed();
+        ThrowIfDisabled("load", serviceName: null);
+        return RunAllAsync(() => _entries, SnapshotOperation.Load, async (entry, ct) => await LoadCoreAsync(entry, onlyIfNotLoaded: false, ct).ConfigureAwait(false), cancellationToken);
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<ServiceOperationResult> SaveAllAsync(bool dirtyOnly = false, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidOperationException">Persistence is disabled (thrown by this call, before enumeration).</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public IAsyncEnumerable<ServiceOperationResult> ResetAllAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var name in ServiceNames)
-        {
-            if (dirtyOnly && !_slots[name].Dirty)
-            {
-                continue;
-            }
-
-            Exception? error = null;
-            try
-            {
-                await SaveAsync(name, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                error = ex;
-            }
-
-            yield return new ServiceOperationResult(name, SnapshotOperation.Save, error);
-        }
+        ThrowIfDisposed();
+        ThrowIfDisabled("reset", serviceName: null);
+        return RunAllAsync(() => _entries, SnapshotOperation.Reset, (entry, ct) => ResetAsync(entry.Name, ct).AsTask(), cancellationToken);
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<ServiceOperationResult> LoadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <remarks>Does nothing when persistence is disabled.</remarks>
+    /// <exception cref="UnknownServiceException">The service is not registered.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public ValueTask EnsureLoadedAsync(string serviceName, CancellationToken cancellationToken = default)
     {
-        foreach (var name in ServiceNames)
-        {
-            Exception? error = null;
-            try
-            {
-                await LoadAsync(name, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                error = ex;
-            }
-
-            yield return new ServiceOperationResult(name, SnapshotOperation.Load, error);
-        }
+        var entry = Find(serviceName);
+        return _store is null ? ValueTask.CompletedTask : EnsureLoadedAsync(entry, cancellationToken);
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<ServiceOperationResult> ResetAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <exception cref="UnknownServiceException">The service is not registered.</exception>
+    public void MarkModified(string serviceName)
     {
-        foreach (var name in ServiceNames)
+        var entry = Find(serviceName);
+        if (_store is not null)
         {
-            await ResetAsync(name, cancellationToken).ConfigureAwait(false);
-            yield return new ServiceOperationResult(name, SnapshotOperation.Reset, null);
+            Interlocked.Increment(ref entry.ModifiedVersion);
         }
     }
 
     /// <inheritdoc />
-    public async ValueTask EnsureLoadedAsync(string serviceName, CancellationToken cancellationToken = default)
-    {
-        var slot = SlotOf(serviceName);
-        await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (!slot.Loaded)
-            {
-                await LoadUnderGateAsync(slot, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            slot.Gate.Release();
-        }
-    }
-
-    /// <inheritdoc />
-    public void MarkModified(string serviceName) => SlotOf(serviceName).Dirty = true;
-
-    /// <inheritdoc />
+    /// <exception cref="UnknownServiceException">The service is not registered.</exception>
     public ServiceStatus GetStatus(string serviceName)
     {
-        var slot = SlotOf(serviceName);
-        return new ServiceStatus(serviceName, slot.Loaded, slot.Dirty, false, slot.Generation, slot.LastSavedAt, slot.StoredSize, slot.LastError);
+        var entry = Find(serviceName, allowDisposed: true);
+        lock (entry.Sync)
+        {
+            return new ServiceStatus(
+                entry.Name,
+                entry.Loaded,
+                entry.IsDirtyLocked,
+                entry.Fault is not null,
+                entry.Generation,
+                entry.LastSavedAt,
+                entry.StoredSize,
+                entry.LastError);
+        }
     }
 
     /// <inheritdoc />
+    /// <exception cref="UnknownServiceException">The service is not registered.</exception>
+    /// <exception cref="ServiceFaultedException">The service is faulted.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public async ValueTask<SnapshotRequestScope> BeginRequestAsync(string serviceName, bool mutating, CancellationToken cancellationToken = default)
     {
-        var slot = SlotOf(serviceName);
-        if (_loadStrategy.LoadsOnFirstRequest)
+        var entry = Find(serviceName);
+        if (_store is not null)
         {
-            await EnsureLoadedAsync(serviceName, cancellationToken).ConfigureAwait(false);
+            if (_loadStrategy.LoadsOnFirstRequest)
+            {
+                await EnsureLoadedAsync(entry, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                ThrowIfFaulted(entry);
+            }
         }
 
-        await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Scope(this, slot, mutating);
+        await EnterSharedAsync(entry, cancellationToken).ConfigureAwait(false);
+        if (_store is not null && entry.IsFaulted)
+        {
+            // A load that ran between the check and the gate found the snapshot corrupt.
+            entry.Gate.ExitShared();
+            ThrowIfFaulted(entry);
+        }
+
+        return new RequestScope(this, entry, mutating);
     }
 
-    /// <inheritdoc />
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    private async ValueTask<SnapshotMetadata?> LoadUnderGateAsync(Slot slot, CancellationToken cancellationToken)
+    /// <summary>Waits for the saves and loads in progress, then releases the meter (when the manager created it). Later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <returns>A task that completes when the manager is idle.</returns>
+    public async ValueTask DisposeAsync()
     {
-        SnapshotMetadata? metadata = null;
-        if (_snapshotter is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            metadata = await _snapshotter.LoadAsync(slot.Provider, cancellationToken).ConfigureAwait(false);
+            return;
         }
 
-        slot.Loaded = true;
-        slot.Generation = metadata?.Generation ?? slot.Generation;
+        foreach (var entry in _entries)
+        {
+            while (true)
+            {
+                Task? pending;
+                lock (entry.Sync)
+                {
+                    pending = entry.QueuedSave?.Completion.Task ?? entry.RunningSave?.Completion.Task ?? entry.LoadTask;
+                }
+
+                if (pending is null)
+                {
+                    break;
+                }
+
+                try
+                {
+                    await pending.ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // Reported to the callers of that save or load and logged; disposal only waits for it.
+                }
+            }
+        }
+
+        _metrics.Dispose();
+    }
+
+    /// <summary>The gate of a service, for tests.</summary>
+    internal ServiceGate GetGate(string serviceName) => Find(serviceName, allowDisposed: true).Gate;
+
+    private static async IAsyncEnumerable<ServiceOperationResult> RunAllAsync(
+        Func<IReadOnlyList<ServiceEntry>> selectTargets,
+        SnapshotOperation operation,
+        Func<ServiceEntry, CancellationToken, Task> run,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var targets = selectTargets();
+        if (targets.Count == 0)
+        {
+            yield break;
+        }
+
+        // Every service starts at once; each result is yielded as it finishes, so a slow service holds back no other.
+        var tasks = new Task<ServiceOperationResult>[targets.Count];
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            var entry = targets[i];
+            tasks[i] = Task.Run(
+                async () =>
+                {
+                    try
+                    {
+                        await run(entry, cancellationToken).ConfigureAwait(false);
+                        return new ServiceOperationResult(entry.Name, operation, null);
+                    }
+                    catch (Exception e)
+                    {
+                        return new ServiceOperationResult(entry.Name, operation, e);
+                    }
+                },
+                CancellationToken.None);
+        }
+
+        await foreach (var finished in Task.WhenEach(tasks).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return await finished.ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask EnsureLoadedAsync(ServiceEntry entry, CancellationToken cancellationToken)
+    {
+        Task load;
+        lock (entry.Sync)
+        {
+            if (entry.Loaded)
+            {
+                return;
+            }
+
+            if (entry.Fault is null)
+            {
+                // One load for every caller that arrives while it runs; started outside this lock.
+                load = entry.LoadTask ??= Task.Run(() => LazyLoadAsync(entry), CancellationToken.None);
+            }
+            else
+            {
+                load = Task.CompletedTask;
+            }
+        }
+
+        ThrowIfFaulted(entry);
+        await load.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task LazyLoadAsync(ServiceEntry entry)
+    {
+        try
+        {
+            // Not the caller's token: the load is shared, and one caller giving up must not fail the others.
+            await LoadCoreAsync(entry, onlyIfNotLoaded: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Success or failure, the next caller decides afresh: loaded, faulted, or try again.
+            lock (entry.Sync)
+            {
+                entry.LoadTask = null;
+            }
+        }
+    }
+
+    private async ValueTask<SnapshotMetadata?> LoadCoreAsync(ServiceEntry entry, bool onlyIfNotLoaded, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        var serviceName = entry.Name;
+        await EnterExclusiveAsync(entry, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (onlyIfNotLoaded)
+            {
+                // An explicit load or a reset may have run while this one waited for the gate.
+                ThrowIfFaulted(entry);
+                if (entry.IsLoaded)
+                {
+                    return null;
+                }
+            }
+
+            var started = _timeProvider.GetTimestamp();
+            SnapshotMetadata? metadata;
+            try
+            {
+                metadata = await _snapshotter!.LoadAsync(entry.Provider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsSnapshotFault(e))
+            {
+                lock (entry.Sync)
+                {
+                    entry.Fault = e;
+                    entry.Loaded = false;
+                    entry.LastError = e.Message;
+                }
+
+                _metrics.LoadCompleted(serviceName, _timeProvider.GetElapsedTime(started), succeeded: false);
+                _metrics.Failed("load", serviceName);
+                Log.ServiceFaulted(_logger, serviceName, e);
+                throw new ServiceFaultedException(serviceName, e);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                RecordError(entry, e);
+                _metrics.LoadCompleted(serviceName, _timeProvider.GetElapsedTime(started), succeeded: false);
+                _metrics.Failed("load", serviceName);
+                Log.ServiceLoadFailed(_logger, serviceName, e);
+                throw;
+            }
+
+            bool wasFaulted;
+            lock (entry.Sync)
+            {
+                wasFaulted = entry.Fault is not null;
+                entry.Fault = null;
+                entry.Loaded = true;
+                entry.LastError = null;
+                if (metadata is not null)
+                {
+                    // The live state is now the snapshot's: nothing to save until the next change.
+                    entry.SavedVersion = Volatile.Read(ref entry.ModifiedVersion);
+                    entry.Generation = metadata.Generation;
+                    entry.StoredSize = metadata.FileLength;
+                }
+            }
+
+            _metrics.LoadCompleted(serviceName, _timeProvider.GetElapsedTime(started), succeeded: true);
+            if (metadata is null)
+            {
+                Log.ServiceHasNoSnapshot(_logger, serviceName);
+            }
+            else
+            {
+                Log.ServiceLoaded(_logger, serviceName, metadata.Generation, metadata.FileLength);
+            }
+
+            if (wasFaulted)
+            {
+                Log.ServiceFaultCleared(_logger, serviceName, "load");
+            }
+
+            return metadata;
+        }
+        finally
+        {
+            entry.Gate.ExitExclusive();
+        }
+    }
+
+    private async Task RunSavesAsync(ServiceEntry entry)
+    {
+        while (true)
+        {
+            SaveRequest? request;
+            lock (entry.Sync)
+            {
+                request = entry.QueuedSave;
+                entry.QueuedSave = null;
+                entry.RunningSave = request;
+                if (request is null)
+                {
+                    entry.SaveWorkerRunning = false;
+                    return;
+                }
+            }
+
+            // From here on, a new SaveAsync call queues the follow-up save: its capture starts after this one commits.
+            try
+            {
+                request.Completion.TrySetResult(await SaveOnceAsync(entry).ConfigureAwait(false));
+            }
+            catch (Exception e)
+            {
+                request.Completion.TrySetException(e);
+            }
+            finally
+            {
+                lock (entry.Sync)
+                {
+                    entry.RunningSave = null;
+                }
+            }
+        }
+    }
+
+    private async ValueTask<SnapshotMetadata> SaveOnceAsync(ServiceEntry entry)
+    {
+        var serviceName = entry.Name;
+        try
+        {
+            ThrowIfFaulted(entry);
+            if (!entry.IsLoaded && Volatile.Read(ref entry.ModifiedVersion) == 0
+                && await _store!.GetMetadataAsync(serviceName, CancellationToken.None).ConfigureAwait(false) is { } stored)
+            {
+                lock (entry.Sync)
+                {
+                    entry.Generation = stored.Generation;
+                    entry.StoredSize = stored.FileLength;
+                }
+
+                Log.SaveSkippedNotLoaded(_logger, serviceName);
+                return stored;
+            }
+        }
+        catch (ServiceFaultedException)
+        {
+            Log.SaveRefusedFaulted(_logger, serviceName);
+            throw;
+        }
+        catch (Exception e)
+        {
+            RecordError(entry, e);
+            _metrics.Failed("save", serviceName);
+            Log.ServiceSaveFailed(_logger, serviceName, e);
+            throw;
+        }
+
+        // Saves run with no caller's token: callers merged into this save may give up waiting, but the save completes.
+        await EnterExclusiveAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        var started = _timeProvider.GetTimestamp();
+        PendingSnapshot pending;
+        long capturedVersion;
+        try
+        {
+            if (entry.IsFaulted)
+            {
+                // A load that ran between the request and the capture found the snapshot corrupt.
+                Log.SaveRefusedFaulted(_logger, serviceName);
+                ThrowIfFaulted(entry);
+            }
+
+            capturedVersion = Volatile.Read(ref entry.ModifiedVersion);
+            pending = await _snapshotter!.CaptureAsync(entry.Provider, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not ServiceFaultedException)
+        {
+            SaveFailed(entry, started, e);
+            throw;
+        }
+        finally
+        {
+            entry.Gate.ExitExclusive();
+        }
+
+        SnapshotMetadata metadata;
+        try
+        {
+            await using (pending.ConfigureAwait(false))
+            {
+                metadata = await _snapshotter.CommitAsync(pending, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            SaveFailed(entry, started, e);
+            throw;
+        }
+
+        var elapsed = _timeProvider.GetElapsedTime(started);
+        lock (entry.Sync)
+        {
+            entry.SavedVersion = Math.Max(entry.SavedVersion, capturedVersion);
+            entry.Generation = metadata.Generation;
+            entry.StoredSize = metadata.FileLength;
+            entry.LastSavedAt = _timeProvider.GetUtcNow();
+            entry.LastError = null;
+        }
+
+        _metrics.SaveCompleted(serviceName, elapsed, succeeded: true);
+        _metrics.BytesWritten(serviceName, metadata.FileLength);
+        Log.ServiceSaved(_logger, serviceName, metadata.Generation, metadata.FileLength, elapsed.TotalMilliseconds);
         return metadata;
     }
 
-    private Slot SlotOf(string serviceName)
-        => _slots.TryGetValue(serviceName, out var slot) ? slot : throw new UnknownServiceException(serviceName);
-
-    private sealed class Slot(IServiceStateProvider provider)
+    private void SaveFailed(ServiceEntry entry, long started, Exception e)
     {
-        public IServiceStateProvider Provider { get; } = provider;
-
-        public SemaphoreSlim Gate { get; } = new(1, 1);
-
-        public volatile bool Loaded;
-
-        public volatile bool Dirty;
-
-        public string? LastError { get; set; }
-
-        public long Generation { get; set; }
-
-        public DateTimeOffset? LastSavedAt { get; set; }
-
-        public long StoredSize { get; set; }
+        RecordError(entry, e);
+        _metrics.SaveCompleted(entry.Name, _timeProvider.GetElapsedTime(started), succeeded: false);
+        _metrics.Failed("save", entry.Name);
+        Log.ServiceSaveFailed(_logger, entry.Name, e);
     }
 
-    private sealed class Scope(SnapshotManager manager, Slot slot, bool mutating) : SnapshotRequestScope
+    private async ValueTask EnterSharedAsync(ServiceEntry entry, CancellationToken cancellationToken)
     {
-        public override string ServiceName => slot.Provider.ServiceName;
+        var started = _timeProvider.GetTimestamp();
+        await entry.Gate.EnterSharedAsync(cancellationToken).ConfigureAwait(false);
+        _metrics.GateWaited(entry.Name, exclusive: false, _timeProvider.GetElapsedTime(started));
+    }
 
-        public override bool Mutating => mutating;
+    private async ValueTask EnterExclusiveAsync(ServiceEntry entry, CancellationToken cancellationToken)
+    {
+        var started = _timeProvider.GetTimestamp();
+        await entry.Gate.EnterExclusiveAsync(cancellationToken).ConfigureAwait(false);
+        _metrics.GateWaited(entry.Name, exclusive: true, _timeProvider.GetElapsedTime(started));
+    }
 
-        public override ValueTask<IAsyncDisposable> StepOutAsync(CancellationToken cancellationToken = default)
-            => throw new NotSupportedException("Stub.");
-
-        public override async ValueTask DisposeAsync()
+    /// <summary>Called by a request scope when it ends: marks the service modified, leaves the gate, then lets the save strategy decide.</summary>
+    private async ValueTask EndRequestAsync(ServiceEntry entry, bool mutating, bool holdsGate)
+    {
+        var tracked = mutating && _store is not null;
+        if (tracked)
         {
-            slot.Gate.Release();
-            if (mutating)
-            {
-                slot.Dirty = true;
-                await manager._saveStrategy.OnMutationCompletedAsync(manager, ServiceName, CancellationToken.None).ConfigureAwait(false);
-            }
+            // Before leaving the gate, so that the next capture (which waits for this request) sees the new version.
+            Interlocked.Increment(ref entry.ModifiedVersion);
+        }
+
+        if (holdsGate)
+        {
+            entry.Gate.ExitShared();
+        }
+
+        if (tracked && !_readOnly)
+        {
+            await _saveStrategy.OnMutationCompletedAsync(this, entry.Name, CancellationToken.None).ConfigureAwait(false);
         }
     }
+
+    private int CountDirtyServices() => _entries.Count(e => e.IsDirty);
+
+    private static bool IsSnapshotFault(Exception e)
+        => e is SnapshotException and not StateDirectoryLockedException and not ServiceFaultedException and not UnknownServiceException;
+
+    private static void RecordError(ServiceEntry entry, Exception e)
+    {
+        lock (entry.Sync)
+        {
+            entry.LastError = e.Message;
+        }
+    }
+
+    private ServiceEntry Find(string serviceName, bool allowDisposed = false)
+    {
+        ArgumentNullException.ThrowIfNull(serviceName);
+        if (!allowDisposed)
+        {
+            ThrowIfDisposed();
+        }
+
+        return _entriesByName.TryGetValue(serviceName, out var entry) ? entry : throw new UnknownServiceException(serviceName);
+    }
+
+    private static void ThrowIfFaulted(ServiceEntry entry)
+    {
+        Exception? fault;
+        lock (entry.Sync)
+        {
+            fault = entry.Fault;
+        }
+
+        if (fault is not null)
+        {
+            throw new ServiceFaultedException(entry.Name, fault);
+        }
+    }
+
+    private void ThrowIfDisabled(string operation, string? serviceName)
+    {
+        if (_store is null)
+        {
+            var what = serviceName is null ? "services" : $"service '{serviceName}'";
+            throw new InvalidOperationException($"Persistence is disabled (PERSISTENCE=0): cannot {operation} {what}. Set PERSISTENCE=1 to keep snapshots.");
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 }

@@ -1,13 +1,15 @@
-// TEMPORARY STUB for h5: replaced by h4-coord at merge
 using LocalStack.Persistence.Coordination;
 
 namespace LocalStack.Persistence.Strategies;
 
-/// <summary>Stub: never loads on its own.</summary>
+/// <summary>
+/// <c>MANUAL</c>: nothing is loaded automatically; load through the state endpoints or <see cref="ISnapshotManager"/>.
+/// A service that was never loaded serves requests with its empty state.
+/// </summary>
 public sealed class ManualLoadStrategy : ILoadStrategy
 {
     /// <inheritdoc />
-    public string Name => "MANUAL";
+    public string Name => StrategyNames.Manual;
 
     /// <inheritdoc />
     public bool LoadsOnFirstRequest => false;

@@ -1,18 +1,18 @@
-// TEMPORARY STUB for h5: replaced by h4-coord at merge
 using LocalStack.Persistence.Coordination;
 
 namespace LocalStack.Persistence.Strategies;
 
-/// <summary>Stub: never saves on its own.</summary>
+/// <summary><c>MANUAL</c>: nothing is saved automatically; save through the state endpoints or <see cref="ISnapshotManager"/>.</summary>
 public sealed class ManualSaveStrategy : ISaveStrategy
 {
     /// <inheritdoc />
-    public string Name => "MANUAL";
+    public string Name => StrategyNames.Manual;
 
     /// <inheritdoc />
     public ValueTask OnMutationCompletedAsync(ISnapshotManager manager, string serviceName, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <inheritdoc />
+    /// <remarks>Nothing runs in the background; completes at once.</remarks>
     public Task RunAsync(ISnapshotManager manager, CancellationToken stoppingToken) => Task.CompletedTask;
 
     /// <inheritdoc />

@@ -1,13 +1,15 @@
-// TEMPORARY STUB for h5: replaced by h4-coord at merge
 using LocalStack.Persistence.Coordination;
 
 namespace LocalStack.Persistence.Strategies;
 
-/// <summary>Stub: the first request loads a service.</summary>
+/// <summary>
+/// <c>ON_REQUEST</c> (the default): the first request to a service loads it, once however many requests arrive together.
+/// A failed load reaches every request waiting for it and the next request tries again.
+/// </summary>
 public sealed class OnRequestLoadStrategy : ILoadStrategy
 {
     /// <inheritdoc />
-    public string Name => "ON_REQUEST";
+    public string Name => StrategyNames.OnRequest;
 
     /// <inheritdoc />
     public bool LoadsOnFirstRequest => true;

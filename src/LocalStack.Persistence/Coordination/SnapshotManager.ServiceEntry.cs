@@ -1,0 +1,80 @@
+using LocalStack.Persistence.State;
+using LocalStack.Persistence.Storage;
+
+namespace LocalStack.Persistence.Coordination;
+
+public sealed partial class SnapshotManager
+{
+    /// <summary>One registered service: its provider, gate, load state, versions and status. Fields are guarded by <see cref="Sync"/> unless noted.</summary>
+    private sealed class ServiceEntry(string name, IServiceStateProvider provider)
+    {
+        public readonly Lock Sync = new();
+
+        /// <summary>Increased (atomically, without <see cref="Sync"/>) by every mutating request and <see cref="MarkModified"/>.</summary>
+        public long ModifiedVersion;
+
+        /// <summary>The modification version the last successful save captured (or that a load or reset made clean).</summary>
+        public long SavedVersion;
+
+        public bool Loaded;
+        public Exception? Fault;
+        public Task? LoadTask;
+
+        public SaveRequest? QueuedSave;
+        public SaveRequest? RunningSave;
+        public bool SaveWorkerRunning;
+
+        public long Generation;
+        public DateTimeOffset? LastSavedAt;
+        public long StoredSize;
+        public string? LastError;
+
+        public string Name { get; } = name;
+
+        public IServiceStateProvider Provider { get; } = provider;
+
+        public ServiceGate Gate { get; } = new();
+
+        public bool IsLoaded
+        {
+            get
+            {
+                lock (Sync)
+                {
+                    return Loaded;
+                }
+            }
+        }
+
+        public bool IsFaulted
+        {
+            get
+            {
+                lock (Sync)
+                {
+                    return Fault is not null;
+                }
+            }
+        }
+
+        public bool IsDirty
+        {
+            get
+            {
+                lock (Sync)
+                {
+                    return IsDirtyLocked;
+                }
+            }
+        }
+
+        /// <summary>Whether the service changed since its last save; read with <see cref="Sync"/> held.</summary>
+        public bool IsDirtyLocked => Volatile.Read(ref ModifiedVersion) > SavedVersion;
+    }
+
+    /// <summary>A save that callers wait for; callers that arrive before its capture starts share it.</summary>
+    private sealed class SaveRequest
+    {
+        public TaskCompletionSource<SnapshotMetadata> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
