@@ -345,6 +345,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
 
         foreach (var entry in _entries)
         {
+            Task? previous = null;
             while (true)
             {
                 Task? pending;
@@ -357,6 +358,15 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
                 {
                     break;
                 }
+
+                if (ReferenceEquals(pending, previous))
+                {
+                    // Completed, but its worker has not cleared it yet.
+                    await Task.Yield();
+                    continue;
+                }
+
+                previous = pending;
 
                 try
                 {
