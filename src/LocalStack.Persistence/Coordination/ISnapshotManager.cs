@@ -31,18 +31,24 @@ public interface ISnapshotManager
     /// <returns>The metadata of the snapshot that covers every change made before the call.</returns>
     /// <exception cref="UnknownServiceException">The service is not registered.</exception>
     /// <exception cref="ServiceFaultedException">The service's snapshot could not be loaded; saving would overwrite it.</exception>
+    /// <exception cref="InvalidOperationException">Persistence is disabled, or read-only.</exception>
     ValueTask<SnapshotMetadata> SaveAsync(string serviceName, CancellationToken cancellationToken = default);
 
     /// <summary>Loads one service from its snapshot, replacing its live state (clears a fault on success).</summary>
     /// <param name="serviceName">A registered service.</param>
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>The loaded snapshot's metadata, or <see langword="null"/> when there is none (the state is left as is).</returns>
+    /// <exception cref="UnknownServiceException">The service is not registered.</exception>
+    /// <exception cref="ServiceFaultedException">The snapshot is corrupt or from a newer version; the service is (still) faulted.</exception>
+    /// <exception cref="InvalidOperationException">Persistence is disabled.</exception>
     ValueTask<SnapshotMetadata?> LoadAsync(string serviceName, CancellationToken cancellationToken = default);
 
     /// <summary>Resets one service to empty and deletes its snapshot (clears a fault).</summary>
     /// <param name="serviceName">A registered service.</param>
     /// <param name="cancellationToken">Cancels the reset.</param>
     /// <returns>A task that completes when the service is empty.</returns>
+    /// <exception cref="UnknownServiceException">The service is not registered.</exception>
+    /// <exception cref="InvalidOperationException">Persistence is disabled.</exception>
     ValueTask ResetAsync(string serviceName, CancellationToken cancellationToken = default);
 
     /// <summary>Saves every service (or, with <paramref name="dirtyOnly"/>, those modified since their last save), yielding each result as it finishes.</summary>
@@ -85,5 +91,11 @@ public interface ISnapshotManager
     /// <param name="mutating">Whether the request may change the service's state.</param>
     /// <param name="cancellationToken">Cancels the wait for the load and the gate.</param>
     /// <returns>The scope; dispose it when the request's work is done (before the response is acknowledged).</returns>
+    /// <exception cref="UnknownServiceException">The service is not registered.</exception>
+    /// <exception cref="ServiceFaultedException">The service's snapshot is corrupt or from a newer version.</exception>
+    /// <remarks>
+    /// Do not begin a second request on the same service, nor save, load or reset it, while holding a scope of that
+    /// service on the same flow: the inner call would wait for the outer scope to end. Requests on other services are fine.
+    /// </remarks>
     ValueTask<SnapshotRequestScope> BeginRequestAsync(string serviceName, bool mutating, CancellationToken cancellationToken = default);
 }

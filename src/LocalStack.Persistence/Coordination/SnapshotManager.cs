@@ -345,6 +345,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
 
         foreach (var entry in _entries)
         {
+            Task? previous = null;
             while (true)
             {
                 Task? pending;
@@ -357,6 +358,15 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
                 {
                     break;
                 }
+
+                if (ReferenceEquals(pending, previous))
+                {
+                    // Completed, but its worker has not cleared it yet.
+                    await Task.Yield();
+                    continue;
+                }
+
+                previous = pending;
 
                 try
                 {
@@ -426,8 +436,8 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
 
             if (entry.Fault is null)
             {
-                // One load for every caller that arrives while it runs; started outside this lock.
-                load = entry.LoadTask ??= Task.Run(() => LazyLoadAsync(entry), CancellationToken.None);
+                // One load for every caller that arrives while it runs; it runs on the thread pool, outside this lock.
+                load = entry.LoadTask ??= StartLazyLoad(entry);
             }
             else
             {
@@ -437,6 +447,15 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
 
         ThrowIfFaulted(entry);
         await load.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task StartLazyLoad(ServiceEntry entry)
+    {
+        var load = Task.Run(() => LazyLoadAsync(entry), CancellationToken.None);
+
+        // Every waiter may have given up; the failure is logged, so it need not surface as unobserved.
+        _ = load.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return load;
     }
 
     private async Task LazyLoadAsync(ServiceEntry entry)
@@ -548,9 +567,8 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
             SaveRequest? request;
             lock (entry.Sync)
             {
+                // The request stays queued, so that callers keep joining it, until its capture starts (CloseSave).
                 request = entry.QueuedSave;
-                entry.QueuedSave = null;
-                entry.RunningSave = request;
                 if (request is null)
                 {
                     entry.SaveWorkerRunning = false;
@@ -558,42 +576,75 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
                 }
             }
 
-            // From here on, a new SaveAsync call queues the follow-up save: its capture starts after this one commits.
             try
             {
-                request.Completion.TrySetResult(await SaveOnceAsync(entry).ConfigureAwait(false));
+                request.Completion.TrySetResult(await SaveOnceAsync(entry, request).ConfigureAwait(false));
             }
             catch (Exception e)
             {
                 request.Completion.TrySetException(e);
+
+                // Every caller may have stopped waiting; the failure is logged, so it need not surface as unobserved.
+                _ = request.Completion.Task.Exception;
             }
             finally
             {
                 lock (entry.Sync)
                 {
+                    if (ReferenceEquals(entry.QueuedSave, request))
+                    {
+                        entry.QueuedSave = null;
+                    }
+
                     entry.RunningSave = null;
                 }
             }
         }
     }
 
-    private async ValueTask<SnapshotMetadata> SaveOnceAsync(ServiceEntry entry)
+    /// <summary>
+    /// Stops callers from joining <paramref name="request"/>: from here on, a new <see cref="SaveAsync"/> queues the
+    /// follow-up save, whose capture starts after this one commits.
+    /// </summary>
+    private static void CloseSave(ServiceEntry entry, SaveRequest request)
+    {
+        lock (entry.Sync)
+        {
+            if (ReferenceEquals(entry.QueuedSave, request))
+            {
+                entry.QueuedSave = null;
+            }
+
+            entry.RunningSave = request;
+        }
+    }
+
+    private async ValueTask<SnapshotMetadata> SaveOnceAsync(ServiceEntry entry, SaveRequest request)
     {
         var serviceName = entry.Name;
         try
         {
-            ThrowIfFaulted(entry);
-            if (!entry.IsLoaded && Volatile.Read(ref entry.ModifiedVersion) == 0
-                && await _store!.GetMetadataAsync(serviceName, CancellationToken.None).ConfigureAwait(false) is { } stored)
+            if (entry.IsFaulted)
             {
-                lock (entry.Sync)
-                {
-                    entry.Generation = stored.Generation;
-                    entry.StoredSize = stored.FileLength;
-                }
+                CloseSave(entry, request);
+                ThrowIfFaulted(entry);
+            }
 
-                Log.SaveSkippedNotLoaded(_logger, serviceName);
-                return stored;
+            if (!entry.IsLoaded && Volatile.Read(ref entry.ModifiedVersion) == 0)
+            {
+                // Its callers changed nothing (the version is still 0), so the stored snapshot covers them.
+                CloseSave(entry, request);
+                if (await _store!.GetMetadataAsync(serviceName, CancellationToken.None).ConfigureAwait(false) is { } stored)
+                {
+                    lock (entry.Sync)
+                    {
+                        entry.Generation = stored.Generation;
+                        entry.StoredSize = stored.FileLength;
+                    }
+
+                    Log.SaveSkippedNotLoaded(_logger, serviceName);
+                    return stored;
+                }
             }
         }
         catch (ServiceFaultedException)
@@ -611,6 +662,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
 
         // Saves run with no caller's token: callers merged into this save may give up waiting, but the save completes.
         await EnterExclusiveAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        CloseSave(entry, request);
         var started = _timeProvider.GetTimestamp();
         PendingSnapshot pending;
         long capturedVersion;

@@ -21,13 +21,20 @@ public interface ISaveStrategy
     /// <returns>A task that completes when the request may be acknowledged.</returns>
     ValueTask OnMutationCompletedAsync(ISnapshotManager manager, string serviceName, CancellationToken cancellationToken);
 
-    /// <summary>Runs in the background while the host runs (for example a periodic flush); returns when <paramref name="stoppingToken"/> is cancelled.</summary>
+    /// <summary>
+    /// Runs in the background while the host runs (for example a periodic flush); returns when <paramref name="stoppingToken"/>
+    /// is cancelled, or at once when the strategy has no background work (every built-in strategy but <c>SCHEDULED</c>).
+    /// </summary>
     /// <param name="manager">The manager.</param>
     /// <param name="stoppingToken">Cancelled when the host stops.</param>
     /// <returns>A task that completes when the strategy has stopped.</returns>
     Task RunAsync(ISnapshotManager manager, CancellationToken stoppingToken);
 
-    /// <summary>Called once during shutdown, after the server has drained its requests: the final save, if any.</summary>
+    /// <summary>
+    /// Called once during shutdown, after the server has drained its requests and <see cref="RunAsync"/> has returned: the
+    /// final save, if any. The built-in strategies report failed saves through the manager (logs, status) and return
+    /// without throwing when <paramref name="cancellationToken"/> fires.
+    /// </summary>
     /// <param name="manager">The manager.</param>
     /// <param name="cancellationToken">Cancelled when the host's shutdown timeout expires.</param>
     /// <returns>A task that completes when the final saves are done.</returns>

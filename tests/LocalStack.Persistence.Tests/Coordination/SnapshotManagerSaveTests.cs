@@ -99,6 +99,26 @@ public sealed class SnapshotManagerSaveTests : CoordinationTestBase
     }
 
     [Test]
+    public async Task Callers_arriving_before_the_capture_starts_share_that_save()
+    {
+        var provider = new TestProvider("sqs");
+        var manager = CreateManager([provider]);
+        await MutateAsync(manager, provider, "first");
+        var request = await manager.BeginRequestAsync("sqs", mutating: false);
+        var first = manager.SaveAsync("sqs").AsTask();
+        await WaitUntilAsync(() => manager.GetGate("sqs").ExclusiveWaiters == 1, "the capture waits for the request");
+
+        manager.MarkModified("sqs");
+        var joined = Enumerable.Range(0, 5).Select(_ => manager.SaveAsync("sqs").AsTask()).ToArray();
+        await request.DisposeAsync();
+
+        var results = await Within(Task.WhenAll(joined.Append(first)));
+        Assert.That(results.Select(r => r.Generation).Distinct().Count(), Is.EqualTo(1), "one save for all six callers");
+        Assert.That(provider.Writes, Is.EqualTo(1));
+        Assert.That(manager.GetStatus("sqs").Dirty, Is.False, "the change marked before joining is covered");
+    }
+
+    [Test]
     public async Task A_mutation_during_a_save_keeps_the_service_dirty()
     {
         var provider = new TestProvider("sqs");
