@@ -93,19 +93,7 @@ internal static class SqliteStagingLoop
 
         public void Insert(int count, Random random)
         {
-            using var transaction = Live.BeginTransaction();
-            using var insert = Live.CreateCommand();
-            insert.CommandText = "INSERT INTO rows (body) VALUES ($body)";
-            var body = insert.Parameters.Add("$body", SqliteType.Blob);
-            for (var i = 0; i < count; i++)
-            {
-                var bytes = new byte[random.Next(16, 2048)];
-                random.NextBytes(bytes);
-                body.Value = bytes;
-                insert.ExecuteNonQuery();
-            }
-
-            transaction.Commit();
+            LocalStack.Persistence.Tests.Shared.SqliteTestRows.Insert(Live, count, random);
         }
 
         public void Dispose() => CloseLive();

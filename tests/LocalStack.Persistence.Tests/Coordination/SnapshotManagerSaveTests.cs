@@ -71,16 +71,7 @@ public sealed class SnapshotManagerSaveTests : CoordinationTestBase
     public async Task Callers_arriving_while_a_save_writes_share_one_follow_up_save_that_covers_their_changes()
     {
         var provider = new TestProvider("sqs");
-        var writeStarted = NewSignal();
-        var releaseWrite = NewSignal();
-        provider.OnWrite = async () =>
-        {
-            if (provider.Writes == 1)
-            {
-                writeStarted.TrySetResult();
-                await releaseWrite.Task;
-            }
-        };
+        var (writeStarted, releaseWrite) = provider.HoldFirstWrite();
         var manager = CreateManager([provider]);
         await MutateAsync(manager, provider, "first");
         var running = manager.SaveAsync("sqs").AsTask();

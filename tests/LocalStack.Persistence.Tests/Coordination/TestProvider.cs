@@ -40,6 +40,22 @@ internal sealed class TestProvider(string serviceName, int schemaVersion = 1, Co
     /// <summary>Runs at the start of the write phase, outside the gate.</summary>
     public Func<ValueTask>? OnWrite { get; set; }
 
+    /// <summary>Holds the first write until <c>release</c> completes; <c>started</c> completes when that write begins.</summary>
+    public (TaskCompletionSource Started, TaskCompletionSource Release) HoldFirstWrite()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        OnWrite = async () =>
+        {
+            if (Writes == 1)
+            {
+                started.TrySetResult();
+                await release.Task;
+            }
+        };
+        return (started, release);
+    }
+
     /// <summary>Runs at the start of the restore, under the exclusive gate.</summary>
     public Func<ValueTask>? OnRestore { get; set; }
 

@@ -55,20 +55,7 @@ internal sealed class SqliteRowsProvider : JsonServiceStateProvider<RowsState>, 
 
     public void Insert(int count, int seed)
     {
-        var random = new Random(seed);
-        using var transaction = Live.BeginTransaction();
-        using var insert = Live.CreateCommand();
-        insert.CommandText = "INSERT INTO rows (body) VALUES ($body)";
-        var body = insert.Parameters.Add("$body", SqliteType.Blob);
-        for (var i = 0; i < count; i++)
-        {
-            var bytes = new byte[random.Next(16, 2048)];
-            random.NextBytes(bytes);
-            body.Value = bytes;
-            insert.ExecuteNonQuery();
-        }
-
-        transaction.Commit();
+        Shared.SqliteTestRows.Insert(Live, count, new Random(seed));
     }
 
     public long CountRows() => Scalar<long>(Live, "SELECT COUNT(*) FROM rows");

@@ -49,16 +49,7 @@ public sealed class SaveStrategyTests : CoordinationTestBase
     public async Task Scheduled_a_mutation_during_a_save_keeps_the_service_dirty_and_the_next_tick_saves_it()
     {
         var provider = new TestProvider("s3");
-        var writeStarted = NewSignal();
-        var releaseWrite = NewSignal();
-        provider.OnWrite = async () =>
-        {
-            if (provider.Writes == 1)
-            {
-                writeStarted.TrySetResult();
-                await releaseWrite.Task;
-            }
-        };
+        var (writeStarted, releaseWrite) = provider.HoldFirstWrite();
         var strategy = new ScheduledSaveStrategy(Interval, Time);
         var flushes = new FlushCounter(strategy);
         var manager = CreateManager([provider], strategy);
