@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Builder;
+
+namespace LocalStack.Persistence.AspNetCore.Requests;
+
+/// <summary>Ties hand-written endpoints to a persisted service.</summary>
+public static class ServiceStateEndpointConventionBuilderExtensions
+{
+    /// <summary>
+    /// Runs requests to the endpoint inside the service's request scope: lazy load before, dirty marking or an on-request
+    /// save after. Requires <see cref="SnapshotPersistenceApplicationBuilderExtensions.UseSnapshotPersistence"/>.
+    /// </summary>
+    /// <typeparam name="TBuilder">The endpoint builder type.</typeparam>
+    /// <param name="builder">The endpoint or group.</param>
+    /// <param name="serviceName">The service's name.</param>
+    /// <param name="mutating">Whether requests change the service's state.</param>
+    /// <returns>The builder.</returns>
+    public static TBuilder WithServiceState<TBuilder>(this TBuilder builder, string serviceName, bool mutating)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var metadata = new ServiceStateMetadata(serviceName, mutating);
+        builder.Add(endpoint => endpoint.Metadata.Add(metadata));
+        return builder;
+    }
+}

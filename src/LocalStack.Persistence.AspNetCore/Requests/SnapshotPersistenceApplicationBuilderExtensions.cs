@@ -1,0 +1,33 @@
+using LocalStack.Persistence.AspNetCore.Aws;
+using LocalStack.Persistence.Coordination;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LocalStack.Persistence.AspNetCore.Requests;
+
+/// <summary>Adds the persistence request middleware to an ASP.NET Core pipeline.</summary>
+public static class SnapshotPersistenceApplicationBuilderExtensions
+{
+    /// <summary>
+    /// Runs every request that belongs to a persisted service inside that service's request scope: lazy load on first
+    /// use, dirty marking, and, under the on-request save strategy, a durable save before the response is sent (the
+    /// response of a mutating request is held until then; a failed save turns it into a 500 error). The service comes
+    /// from endpoint metadata (<see cref="ServiceStateEndpointConventionBuilderExtensions.WithServiceState"/>) or the
+    /// registered <see cref="IServiceRequestResolver"/> (default <see cref="AwsServiceRequestResolver"/>).
+    /// Place it after routing so that endpoint metadata is visible.
+    /// </summary>
+    /// <param name="app">The application.</param>
+    /// <returns>The application.</returns>
+    public static IApplicationBuilder UseSnapshotPersistence(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var services = app.ApplicationServices;
+        var manager = services.GetRequiredService<ISnapshotManager>();
+        var resolver = services.GetService<IServiceRequestResolver>() ?? new AwsServiceRequestResolver();
+        var logger = services.GetService<ILoggerFactory>()?.CreateLogger<SnapshotPersistenceMiddleware>()
+            ?? NullLogger<SnapshotPersistenceMiddleware>.Instance;
+        return app.Use(next => new SnapshotPersistenceMiddleware(next, manager, resolver, logger).InvokeAsync);
+    }
+}

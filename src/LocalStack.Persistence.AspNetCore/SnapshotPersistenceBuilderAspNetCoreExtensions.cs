@@ -1,0 +1,24 @@
+using System.Diagnostics.CodeAnalysis;
+using LocalStack.Persistence.AspNetCore.Requests;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace LocalStack.Persistence.AspNetCore;
+
+/// <summary>ASP.NET Core registrations on <see cref="SnapshotPersistenceBuilder"/>.</summary>
+public static class SnapshotPersistenceBuilderAspNetCoreExtensions
+{
+    /// <summary>Replaces the <see cref="IServiceRequestResolver"/> the persistence middleware uses.</summary>
+    /// <typeparam name="TResolver">The resolver type, created by the container as a singleton.</typeparam>
+    /// <param name="builder">The persistence builder.</param>
+    /// <returns>The builder.</returns>
+    public static SnapshotPersistenceBuilder UseServiceRequestResolver<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TResolver>(
+        this SnapshotPersistenceBuilder builder)
+        where TResolver : class, IServiceRequestResolver
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.RemoveAll<IServiceRequestResolver>();
+        builder.Services.AddSingleton<IServiceRequestResolver, TResolver>();
+        return builder;
+    }
+}
