@@ -1,9 +1,15 @@
 using LocalStack.Persistence;
+using LocalStack.Persistence.AspNetCore.Aws;
+using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.SampleEmulator;
+using LocalStack.Persistence.SampleEmulator.Aws;
+using LocalStack.Persistence.SampleEmulator.DynamoDb;
+using LocalStack.Persistence.SampleEmulator.S3;
+using LocalStack.Persistence.SampleEmulator.Sqs;
 
-// A minimal emulator on 127.0.0.1:4566 whose state survives restarts through LocalStack.Persistence.
-// LocalStack's variables apply: PERSISTENCE (on by default in the sample), SNAPSHOT_SAVE_STRATEGY,
-// SNAPSHOT_LOAD_STRATEGY, SNAPSHOT_FLUSH_INTERVAL, LOCALSTACK_VOLUME_DIR (default ./volume); GATEWAY_LISTEN (host:port).
+// S3, SQS and DynamoDB on 127.0.0.1:4566 whose state survives restarts and crashes through LocalStack.Persistence.
+// LocalStack's variables apply: PERSISTENCE (on by default in the sample), SNAPSHOT_SAVE_STRATEGY, SNAPSHOT_LOAD_STRATEGY,
+// SNAPSHOT_FLUSH_INTERVAL, LOCALSTACK_VOLUME_DIR (default ./volume); GATEWAY_LISTEN (host:port).
 var builder = WebApplication.CreateSlimBuilder(args);
 
 // Lowest-priority defaults of the sample: environment variables and appsettings override them.
@@ -12,11 +18,22 @@ builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.M
     InitialData = new Dictionary<string, string?> { ["PERSISTENCE"] = "1", ["LOCALSTACK_VOLUME_DIR"] = "volume" },
 });
 builder.WebHost.UseUrls($"http://{(builder.Configuration["GATEWAY_LISTEN"] is { Length: > 0 } listen ? listen : "127.0.0.1:4566")}");
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
 
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<AwsGateway>();
+
+// LocalStack's routing: what no signature, target or host identifies is S3 (an unsigned curl to a bucket).
+builder.Services.AddSingleton<IServiceRequestResolver>(new AwsServiceRequestResolver(S3Module.ServiceName));
 builder.Services.AddSnapshotPersistence()
-    .AddServiceState<KeyValueService>();
+    .AddS3()
+    .AddSqs()
+    .AddDynamoDb();
 
 var app = builder.Build();
-KeyValueEndpoints.Map(app);
+app.UseSnapshotPersistence();
 StateEndpoints.Map(app);
+app.Map("/{**path}", (HttpContext http, AwsGateway gateway) => gateway.HandleAsync(http));
+StartupLog.Write(app);
 await app.RunAsync();
+

@@ -15,7 +15,7 @@ internal static class StateEndpoints
     {
         app.MapGet("/_localstack/health", (IOptions<SnapshotPersistenceOptions> options) =>
             Results.Text(
-                "{\"features\":{\"persistence\":\"" + (options.Value.Enabled ? "initialized" : "disabled") + "\"},\"services\":{\"kv\":\"running\"}}",
+                "{\"features\":{\"persistence\":\"" + (options.Value.Enabled ? "initialized" : "disabled") + "\"},\"services\":{\"s3\":\"running\",\"sqs\":\"running\",\"dynamodb\":\"running\"}}",
                 "application/json"));
 
         app.MapPost("/_localstack/state/{service}/{operation}", async (string service, string operation, ISnapshotManager snapshots, CancellationToken ct) =>
