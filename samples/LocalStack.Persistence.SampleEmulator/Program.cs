@@ -22,6 +22,7 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<AwsGateway>();
+builder.Services.AddSingleton<WorkingDirectories>();
 
 // LocalStack's routing: what no signature, target or host identifies is S3 (an unsigned curl to a bucket).
 builder.Services.AddSingleton<IServiceRequestResolver>(new AwsServiceRequestResolver(S3Module.ServiceName));
