@@ -144,7 +144,7 @@ public sealed class S3UploadTests : S3TestBase
         using var content = new ByteArrayContent("hello"u8.ToArray());
         content.Headers.ContentMD5 = Md5("hellO"u8);
         using var response = await http.PutAsync(new Uri($"/{bucket}/md5", UriKind.Relative), content);
-        Assert.Multiple(async () =>
+        await Assert.MultipleAsync(async () =>
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
             Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("<Code>BadDigest</Code>"));
