@@ -96,6 +96,9 @@ public abstract class S3TestBase
         return buffer.ToArray();
     }
 
+    /// <summary>A digest of large byte arrays: NUnit's element-wise comparison of megabytes takes seconds.</summary>
+    protected static string Digest(byte[] data) => $"{data.Length} bytes, sha256 {Convert.ToHexStringLower(SHA256.HashData(data))}";
+
     protected HttpClient RawClient() => new() { BaseAddress = new Uri(Emulator.ServiceUrl) };
 
     protected static async Task<AmazonS3Exception> ThrowsS3Async(Func<Task> action)
