@@ -7,13 +7,13 @@ using LocalStack.Persistence.SampleEmulator.Tests.Support;
 
 namespace LocalStack.Persistence.SampleEmulator.Tests.S3;
 
-/// <summary>One emulator process per fixture; every test uses its own bucket.</summary>
+/// <summary>Fixtures of S3 operations: one shared emulator process, every test uses its own bucket.</summary>
 public abstract class S3TestBase
 {
-    private string? _volume;
     private int _buckets;
 
-    protected EmulatorProcess Emulator { get; private set; } = null!;
+    /// <summary>The emulator all S3 fixtures share (started once by <see cref="SharedS3Emulator"/>).</summary>
+    protected static EmulatorProcess Emulator => SharedS3Emulator.Instance;
 
     protected AmazonS3Client S3 { get; private set; } = null!;
 
@@ -21,34 +21,10 @@ public abstract class S3TestBase
     protected RecordingHttpClientFactory Recorder { get; } = new();
 
     [OneTimeSetUp]
-    public async Task StartEmulatorAsync()
-    {
-        _volume = Directory.CreateTempSubdirectory("lsp-s3-").FullName;
-        Emulator = await EmulatorProcess.StartAsync(_volume);
-        S3 = CreateClient();
-    }
+    public void CreateS3Client() => S3 = CreateClient();
 
     [OneTimeTearDown]
-    public async Task StopEmulatorAsync()
-    {
-        S3?.Dispose();
-        if (Emulator is not null)
-        {
-            await Emulator.DisposeAsync();
-        }
-
-        if (_volume is not null)
-        {
-            try
-            {
-                Directory.Delete(_volume, recursive: true);
-            }
-            catch (IOException)
-            {
-                // best effort
-            }
-        }
-    }
+    public void DisposeS3Client() => S3?.Dispose();
 
     protected AmazonS3Client CreateClient(Action<AmazonS3Config>? configure = null, string accessKeyId = "test")
     {
@@ -99,7 +75,7 @@ public abstract class S3TestBase
     /// <summary>A digest of large byte arrays: NUnit's element-wise comparison of megabytes takes seconds.</summary>
     protected static string Digest(byte[] data) => $"{data.Length} bytes, sha256 {Convert.ToHexStringLower(SHA256.HashData(data))}";
 
-    protected HttpClient RawClient() => new() { BaseAddress = new Uri(Emulator.ServiceUrl) };
+    protected static HttpClient RawClient() => new() { BaseAddress = new Uri(Emulator.ServiceUrl) };
 
     protected static async Task<AmazonS3Exception> ThrowsS3Async(Func<Task> action)
     {
@@ -114,6 +90,45 @@ public abstract class S3TestBase
 
         Assert.Fail("Expected an AmazonS3Exception.");
         throw new InvalidOperationException();
+    }
+}
+
+/// <summary>Starts one emulator for the S3 operation fixtures of this namespace (process starts dominate test time).</summary>
+[SetUpFixture]
+public sealed class SharedS3Emulator
+{
+    private static EmulatorProcess? _instance;
+    private string? _volume;
+
+    public static EmulatorProcess Instance => _instance ?? throw new InvalidOperationException("The shared S3 emulator is not running.");
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _volume = Directory.CreateTempSubdirectory("lsp-s3-").FullName;
+        _instance = await EmulatorProcess.StartAsync(_volume);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_instance is not null)
+        {
+            await _instance.DisposeAsync();
+            _instance = null;
+        }
+
+        if (_volume is not null)
+        {
+            try
+            {
+                Directory.Delete(_volume, recursive: true);
+            }
+            catch (IOException)
+            {
+                // best effort
+            }
+        }
     }
 }
 

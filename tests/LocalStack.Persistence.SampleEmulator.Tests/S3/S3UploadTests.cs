@@ -151,7 +151,7 @@ public sealed class S3UploadTests : S3TestBase
         });
     }
 
-    private async Task<HttpResponseMessage> SendChunkedAsync(string bucket, string key, byte[] data, (string Name, string Value) trailer, long decodedLength)
+    private static async Task<HttpResponseMessage> SendChunkedAsync(string bucket, string key, byte[] data, (string Name, string Value) trailer, long decodedLength)
     {
         using var http = RawClient();
         var request = new HttpRequestMessage(HttpMethod.Put, new Uri($"/{bucket}/{key}", UriKind.Relative))
