@@ -192,8 +192,15 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
             store.FindBucket(r.AccountId, r.Bucket!)?.Uploads.Remove(uploadId);
         }
 
-        objects.Publish(r.AccountId, r.Bucket!, item);
-        store.DeleteFiles(upload.Parts.Values.Select(p => p.File)); // the object has its own copy of the bytes
+        try
+        {
+            objects.Publish(r.AccountId, r.Bucket!, item);
+        }
+        finally
+        {
+            // The upload is gone either way (completed, or its bucket deleted meanwhile); the object has its own copy.
+            store.DeleteFiles(upload.Parts.Values.Select(p => p.File));
+        }
 
         ObjectHeaders.WriteChecksum(r.Response, algorithm, checksumValue);
         await S3Xml.WriteAsync(r.Response, "CompleteMultipartUploadResult", xml =>

@@ -89,7 +89,7 @@ internal sealed class S3Store
                 yield return item.File;
             }
 
-            foreach (var upload in bucket.Uploads.Values)
+            foreach (var upload in bucket.Uploads.Values.Where(u => !u.Completing))
             {
                 foreach (var part in upload.Parts.Values)
                 {

@@ -75,6 +75,37 @@ public sealed class S3MultipartTests : S3TestBase
     }
 
     [Test]
+    public async Task A_FULL_OBJECT_CRC32C_upload_gets_the_checksum_of_the_whole_object()
+    {
+        var bucket = await NewBucketAsync();
+        var part1 = RandomBytes(5 * MiB, seed: 6);
+        var part2 = RandomBytes(3000, seed: 7);
+        var init = await S3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = "full", ChecksumAlgorithm = ChecksumAlgorithm.CRC32C, ChecksumType = ChecksumType.FULL_OBJECT });
+        var r1 = await S3.UploadPartAsync(new UploadPartRequest { BucketName = bucket, Key = "full", UploadId = init.UploadId, PartNumber = 1, InputStream = new MemoryStream(part1), ChecksumAlgorithm = ChecksumAlgorithm.CRC32C });
+        var r2 = await S3.UploadPartAsync(new UploadPartRequest { BucketName = bucket, Key = "full", UploadId = init.UploadId, PartNumber = 2, InputStream = new MemoryStream(part2), ChecksumAlgorithm = ChecksumAlgorithm.CRC32C });
+        var complete = await S3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+        {
+            BucketName = bucket,
+            Key = "full",
+            UploadId = init.UploadId,
+            PartETags = [new PartETag { PartNumber = 1, ETag = r1.ETag, ChecksumCRC32C = r1.ChecksumCRC32C }, new PartETag { PartNumber = 2, ETag = r2.ETag, ChecksumCRC32C = r2.ChecksumCRC32C }],
+        });
+
+        var whole = Convert.ToBase64String(S3Checksum.Compute("CRC32C", [.. part1, .. part2]));
+        using var get = await S3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = "full", ChecksumMode = ChecksumMode.ENABLED });
+        using var body = new MemoryStream();
+        await get.ResponseStream.CopyToAsync(body); // the SDK validates a full-object checksum while reading
+        Assert.Multiple(() =>
+        {
+            Assert.That(init.ChecksumType, Is.EqualTo(ChecksumType.FULL_OBJECT));
+            Assert.That(complete.ChecksumCRC32C, Is.EqualTo(whole));
+            Assert.That(complete.ChecksumType, Is.EqualTo(ChecksumType.FULL_OBJECT));
+            Assert.That(get.ChecksumCRC32C, Is.EqualTo(whole));
+            Assert.That(Digest(body.ToArray()), Is.EqualTo(Digest([.. part1, .. part2])));
+        });
+    }
+
+    [Test]
     public async Task Completion_validates_the_part_list()
     {
         var bucket = await NewBucketAsync();
