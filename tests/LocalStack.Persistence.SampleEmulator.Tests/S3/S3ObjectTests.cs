@@ -278,6 +278,36 @@ public sealed class S3ObjectTests : S3TestBase
     }
 
     [Test]
+    public async Task Concurrent_overwrites_and_reads_of_one_key_only_ever_see_whole_versions()
+    {
+        var bucket = await NewBucketAsync();
+        var versions = Enumerable.Range(1, 12).Select(i => RandomBytes(i * 20_000, seed: i)).ToArray();
+        var etags = versions.ToDictionary(QuotedMd5, v => v);
+        await S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "hot", InputStream = new MemoryStream(versions[0]) });
+
+        // Both started before either is awaited, so that reads overlap the overwrites.
+        var writers = versions.Select(v => S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "hot", InputStream = new MemoryStream(v) })).ToArray();
+        var readers = Enumerable.Range(0, 24).Select(async _ =>
+        {
+            using var get = await S3.GetObjectAsync(bucket, "hot");
+            using var body = new MemoryStream();
+            await get.ResponseStream.CopyToAsync(body);
+            return (get.ETag, Body: body.ToArray());
+        }).ToArray();
+        await Task.WhenAll(writers);
+        var reads = await Task.WhenAll(readers);
+
+        foreach (var (etag, body) in reads)
+        {
+            Assert.That(etags.ContainsKey(etag), Is.True, $"unknown ETag {etag}");
+            Assert.That(QuotedMd5(body), Is.EqualTo(etag), "a read returned a mix of versions or a partial body");
+        }
+
+        var final = await GetBytesAsync(bucket, "hot");
+        Assert.That(etags.ContainsKey(QuotedMd5(final)), Is.True);
+    }
+
+    [Test]
     public async Task Conditional_gets_answer_304_and_412()
     {
         var bucket = await NewBucketAsync();
