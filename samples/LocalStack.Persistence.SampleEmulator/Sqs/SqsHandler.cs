@@ -6,7 +6,7 @@ using LocalStack.Persistence.State;
 namespace LocalStack.Persistence.SampleEmulator.Sqs;
 
 /// <summary>
-/// SQS over the JSON protocol of the current SDKs: <c>POST /</c>, <c>X-Amz-Target: AmazonSQS.&lt;Operation&gt;</c>, JSON
+/// SQS over the JSON protocol of the current SDKs (and, translated by <see cref="SqsQueryProtocol"/>, the older query protocol): <c>POST /</c>, <c>X-Amz-Target: AmazonSQS.&lt;Operation&gt;</c>, JSON
 /// body and answer; errors as <c>{"__type":"com.amazonaws.sqs#&lt;Code&gt;"}</c> plus the query protocol's code in
 /// <c>x-amzn-query-error</c>. Queues are per account (from the queue URL, else the credentials) and region.
 /// </summary>
@@ -21,13 +21,25 @@ internal sealed partial class SqsHandler(SqsBackend backend) : IAwsServiceHandle
     public async Task HandleAsync(AwsRequestContext request)
     {
         var operation = AwsJsonProtocol.Operation(request.Request);
+        var query = operation is null && SqsQueryProtocol.IsQueryRequest(request.Request);
         var output = new ArrayBufferWriter<byte>();
+        request.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
         try
         {
-            using var document = await ReadBodyAsync(request);
-            var call = new SqsCall(request, new SqsJsonRequest(document.RootElement));
-            await using (var json = new Utf8JsonWriter(output))
+            JsonDocument document;
+            if (query)
             {
+                (operation, document) = await SqsQueryProtocol.ReadAsync(request);
+            }
+            else
+            {
+                document = await ReadBodyAsync(request);
+            }
+
+            using (document)
+            {
+                var call = new SqsCall(request, new SqsJsonRequest(document.RootElement));
+                await using var json = new Utf8JsonWriter(output);
                 json.WriteStartObject();
                 await DispatchAsync(operation, call, json);
                 json.WriteEndObject();
@@ -35,12 +47,20 @@ internal sealed partial class SqsHandler(SqsBackend backend) : IAwsServiceHandle
         }
         catch (SqsException e)
         {
-            await AwsJsonProtocol.WriteErrorAsync(request.Http, e.StatusCode, ErrorNamespace + e.Code, e.Message, e.QueryCode);
+            await (query
+                ? SqsQueryProtocol.WriteErrorAsync(request.Http, e)
+                : AwsJsonProtocol.WriteErrorAsync(request.Http, e.StatusCode, ErrorNamespace + e.Code, e.Message, e.QueryCode));
             return;
         }
         catch (OperationCanceledException) when (request.Aborted.IsCancellationRequested)
         {
             // The client went away (during a long poll): nobody to answer.
+            return;
+        }
+
+        if (query)
+        {
+            await SqsQueryProtocol.WriteResponseAsync(request.Http, operation!, output.WrittenMemory);
             return;
         }
 

@@ -10,9 +10,9 @@ namespace LocalStack.Persistence.SampleEmulator.Sqs;
 /// request is mutating a queue (long polls wait outside the gate and touch no state there), so the live state is
 /// serialized as it is.
 /// </summary>
-internal sealed class SqsStateProvider(SqsBackend backend) : JsonServiceStateProvider<AccountRegionStore<SqsStore>>(SqsModule.ServiceName, TypeInfo)
+internal sealed class SqsStateProvider(SqsBackend backend) : JsonServiceStateProvider<AccountRegionStore<SqsStore>>(SqsModule.ServiceName, StateTypeInfo)
 {
-    private static new JsonTypeInfo<AccountRegionStore<SqsStore>> TypeInfo { get; } = CreateTypeInfo();
+    private static JsonTypeInfo<AccountRegionStore<SqsStore>> StateTypeInfo { get; } = CreateTypeInfo();
 
     protected override AccountRegionStore<SqsStore> Capture() => backend.Stores;
 
