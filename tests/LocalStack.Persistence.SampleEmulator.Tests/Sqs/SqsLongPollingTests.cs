@@ -51,6 +51,42 @@ public sealed partial class SqsOperationsTests
         Assert.That((await poll).Single().Body, Is.EqualTo("after save"));
     }
 
+    [Test]
+    public async Task An_abandoned_long_poll_takes_no_message()
+    {
+        var url = await CreateQueueAsync("abandon");
+        using var cancel = new CancellationTokenSource();
+        var poll = _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = url, WaitTimeSeconds = 5 }, cancel.Token);
+        await WaitUntilWaitingAsync(poll);
+        await cancel.CancelAsync();
+        Assert.That(async () => await poll, Throws.InstanceOf<OperationCanceledException>());
+
+        // The server noticed the abort and stopped waiting, so the next message goes to the next receiver.
+        await _sqs.SendMessageAsync(url, "for the next receiver");
+        var messages = await ReceiveAsync(url, waitTimeSeconds: 1);
+        Assert.That(messages.Single().Body, Is.EqualTo("for the next receiver"));
+    }
+
+    [Test]
+    public async Task Concurrent_receivers_never_get_the_same_message()
+    {
+        var url = await CreateQueueAsync("concurrent");
+        for (var batch = 0; batch < 4; batch++)
+        {
+            await _sqs.SendMessageBatchAsync(new SendMessageBatchRequest
+            {
+                QueueUrl = url,
+                Entries = [.. Enumerable.Range(0, 10).Select(i => new SendMessageBatchRequestEntry { Id = "m" + i, MessageBody = $"{batch}-{i}" })],
+            });
+        }
+
+        var receivers = Enumerable.Range(0, 8).Select(_ => ReceiveAsync(url, max: 10, visibilityTimeout: 60));
+        var received = (await Task.WhenAll(receivers)).SelectMany(m => m).ToList();
+
+        Assert.That(received.Select(m => m.MessageId), Is.Unique);
+        Assert.That(received, Has.Count.EqualTo(40));
+    }
+
     /// <summary>Gives the poll time to reach the server's wait (a real process; no other signal is visible from outside).</summary>
     private static async Task WaitUntilWaitingAsync(Task poll)
     {

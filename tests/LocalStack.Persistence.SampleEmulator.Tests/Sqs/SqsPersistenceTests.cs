@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json.Nodes;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using LocalStack.Persistence.SampleEmulator.Tests.Support;
+using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.SampleEmulator.Tests.Sqs;
 
@@ -51,6 +53,17 @@ public sealed class SqsPersistenceTests
             var (status, body) = await before.PostAsync("/_localstack/state/sqs/save");
             Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body);
             await before.KillAsync();
+        }
+
+        // The snapshot has LocalStack's shape: {"<account>":{"<region>":{"queues":{...}}}}.
+        using (var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = Path.Combine(volume.Path, "state") }))
+        await using (var reader = await store.OpenReadAsync("sqs"))
+        {
+            Assert.That(reader, Is.Not.Null);
+            var saved = await JsonNode.ParseAsync(reader!.Payload);
+            var queues = saved!["000000000000"]!["us-east-1"]!["queues"]!.AsObject();
+            Assert.That(queues.Select(q => q.Key), Is.EquivalentTo(new[] { "ledger.fifo", "orders", "short-lease" }));
+            Assert.That(queues["orders"]!["messages"]!.AsArray(), Has.Count.EqualTo(4));
         }
 
         await using var after = await EmulatorProcess.StartAsync(volume.Path, ManualSaves);
