@@ -277,6 +277,41 @@ internal sealed partial class SqsHandler
         }
     }
 
+    /// <summary>The queues of the same account and region whose redrive policy targets this queue.</summary>
+    private void ListDeadLetterSourceQueues(SqsCall call, Utf8JsonWriter json)
+    {
+        var target = Queue(call);
+        List<SqsQueue> candidates = [];
+        if (backend.Stores.TryGet(target.AccountId, target.Region, out var store))
+        {
+            lock (store.Sync)
+            {
+                candidates = [.. store.Queues.Values.OrderBy(q => q.Name, StringComparer.Ordinal)];
+            }
+        }
+
+        var sources = new List<string>();
+        foreach (var queue in candidates)
+        {
+            lock (queue.Sync)
+            {
+                if (queue.Attributes.TryGetValue(SqsAttributes.RedrivePolicy, out var policy) && policy.Length > 0
+                    && SqsAttributes.ParseRedrivePolicy(policy).TargetArn == target.Arn)
+                {
+                    sources.Add(QueueUrl(call, queue));
+                }
+            }
+        }
+
+        json.WriteStartArray("queueUrls");
+        foreach (var url in sources)
+        {
+            json.WriteStringValue(url);
+        }
+
+        json.WriteEndArray();
+    }
+
     private static void ThrowIfDeleted(SqsQueue queue)
     {
         if (queue.Deleted)

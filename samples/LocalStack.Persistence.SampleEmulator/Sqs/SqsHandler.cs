@@ -83,6 +83,7 @@ internal sealed partial class SqsHandler(SqsBackend backend) : IAwsServiceHandle
             case "TagQueue": TagQueue(call); break;
             case "UntagQueue": UntagQueue(call); break;
             case "ListQueueTags": ListQueueTags(call, json); break;
+            case "ListDeadLetterSourceQueues": ListDeadLetterSourceQueues(call, json); break;
             case "SendMessage": SendMessage(call, json); break;
             case "SendMessageBatch": SendMessageBatch(call, json); break;
             case "ReceiveMessage": return ReceiveMessageAsync(call, json);

@@ -193,10 +193,10 @@ internal static class SqsQueryProtocol
                     }
 
                     break;
-                case "QueueUrls" or "Messages" or "Successful" or "Failed":
+                case "QueueUrls" or "queueUrls" or "Messages" or "Successful" or "Failed":
                     var itemName = property.Name switch
                     {
-                        "QueueUrls" => "QueueUrl",
+                        "QueueUrls" or "queueUrls" => "QueueUrl",
                         "Messages" => "Message",
                         "Successful" => action + "ResultEntry",
                         _ => "BatchResultErrorEntry",

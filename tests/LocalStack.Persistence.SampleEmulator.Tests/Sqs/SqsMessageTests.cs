@@ -221,5 +221,7 @@ public sealed partial class SqsOperationsTests
         var dead = (await ReceiveAsync(dlq)).Single();
         Assert.That(dead.Body, Is.EqualTo("poison"));
         Assert.That(dead.Attributes["DeadLetterQueueSourceArn"], Is.EqualTo(sourceArn));
+        var sources = await _sqs.ListDeadLetterSourceQueuesAsync(new ListDeadLetterSourceQueuesRequest { QueueUrl = dlq });
+        Assert.That(sources.QueueUrls, Is.EqualTo(new[] { url }));
     }
 }
