@@ -1,0 +1,135 @@
+using System.Text.Json.Nodes;
+using LocalStack.Persistence.SampleEmulator.DynamoDb.Expressions;
+
+namespace LocalStack.Persistence.SampleEmulator.DynamoDb;
+
+/// <summary>PutItem, GetItem, UpdateItem, DeleteItem: one item, read and written under the database's lock.</summary>
+internal static class ItemOperations
+{
+    public static JsonObject PutItem(DynamoDbDatabase database, DynamoDbRequest request)
+    {
+        var table = database.Table(request.TableName);
+        var item = request.RequiredObject("Item");
+        ValidateItem(item);
+        var (pk, sk) = table.KeyOf(item, exact: false);
+        var condition = request.Condition("ConditionExpression");
+        var returnValues = ReturnValues(request, "NONE", "ALL_OLD");
+        var old = condition is not null || returnValues != "NONE" ? database.GetItem(table.Name, pk, sk) : null;
+        CheckCondition(condition, old);
+        database.PutItem(table.Name, pk, sk, item);
+        return returnValues == "ALL_OLD" && old is not null ? new JsonObject { ["Attributes"] = old } : [];
+    }
+
+    public static JsonObject GetItem(DynamoDbDatabase database, DynamoDbRequest request)
+    {
+        var table = database.Table(request.TableName);
+        var (pk, sk) = table.KeyOf(request.RequiredObject("Key"), exact: true);
+        var projection = request.Projection();
+        if (database.GetItem(table.Name, pk, sk) is not { } item)
+        {
+            return [];
+        }
+
+        return new JsonObject { ["Item"] = projection is null ? item : DocumentPaths.Project(item, projection) };
+    }
+
+    public static JsonObject DeleteItem(DynamoDbDatabase database, DynamoDbRequest request)
+    {
+        var table = database.Table(request.TableName);
+        var (pk, sk) = table.KeyOf(request.RequiredObject("Key"), exact: true);
+        var condition = request.Condition("ConditionExpression");
+        var returnValues = ReturnValues(request, "NONE", "ALL_OLD");
+        var old = database.GetItem(table.Name, pk, sk);
+        CheckCondition(condition, old);
+        if (old is not null)
+        {
+            database.DeleteItem(table.Name, pk, sk);
+        }
+
+        return returnValues == "ALL_OLD" && old is not null ? new JsonObject { ["Attributes"] = old } : [];
+    }
+
+    public static JsonObject UpdateItem(DynamoDbDatabase database, DynamoDbRequest request)
+    {
+        var table = database.Table(request.TableName);
+        var key = request.RequiredObject("Key");
+        var (pk, sk) = table.KeyOf(key, exact: true);
+        var actions = request.OptionalString("UpdateExpression") is { Length: > 0 } expression
+            ? ExpressionParser.ParseUpdate(expression, request.Names, request.Values)
+            : [];
+        var condition = request.Condition("ConditionExpression");
+        var returnValues = ReturnValues(request, "NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW");
+
+        var old = database.GetItem(table.Name, pk, sk);
+        CheckCondition(condition, old);
+        var updated = old?.DeepClone().AsObject() ?? key.DeepClone().AsObject();
+        UpdateExpressions.Apply(actions, old, updated, table);
+        ValidateItem(updated);
+        database.PutItem(table.Name, pk, sk, updated);
+
+        var changed = actions.Select(a => a.Path.TopLevelName).ToHashSet(StringComparer.Ordinal);
+        JsonObject? attributes = returnValues switch
+        {
+            "ALL_OLD" => old,
+            "ALL_NEW" => updated,
+            "UPDATED_OLD" => old is null ? null : Only(old, changed),
+            "UPDATED_NEW" => Only(updated, changed),
+            _ => null,
+        };
+        return attributes is { Count: > 0 } ? new JsonObject { ["Attributes"] = attributes.DeepClone() } : [];
+    }
+
+    /// <summary>Throws ConditionalCheckFailedException when <paramref name="condition"/> does not hold for <paramref name="item"/>.</summary>
+    public static void CheckCondition(Condition? condition, JsonObject? item)
+    {
+        if (condition is not null && !ExpressionEvaluator.Matches(condition, item))
+        {
+            throw DynamoDbException.ConditionFailed();
+        }
+    }
+
+    /// <summary>Rejects what DynamoDB rejects in stored items: malformed values and empty sets.</summary>
+    public static void ValidateItem(JsonObject item)
+    {
+        foreach (var (name, value) in item)
+        {
+            if (value is null)
+            {
+                throw DynamoDbException.Validation($"Supplied AttributeValue is empty, must contain exactly one of the supported datatypes; attribute: {name}");
+            }
+
+            var type = AttributeValues.TypeOf(value);
+            if (type is "SS" or "NS" or "BS" && AttributeValues.Payload(value).AsArray().Count == 0)
+            {
+                throw DynamoDbException.Validation("One or more parameter values were invalid: An string set  may not be empty");
+            }
+
+            if (type == "N")
+            {
+                _ = AttributeValues.SortableNumber(AttributeValues.Scalar(value));
+            }
+        }
+    }
+
+    private static string ReturnValues(DynamoDbRequest request, params string[] allowed)
+    {
+        var value = request.OptionalString("ReturnValues") ?? "NONE";
+        return allowed.Contains(value, StringComparer.Ordinal)
+            ? value
+            : throw DynamoDbException.Validation($"ReturnValues can only be {string.Join(", ", allowed)}; got {value}");
+    }
+
+    private static JsonObject Only(JsonObject item, HashSet<string> names)
+    {
+        var result = new JsonObject();
+        foreach (var (name, value) in item)
+        {
+            if (names.Contains(name) && value is not null)
+            {
+                result[name] = value.DeepClone();
+            }
+        }
+
+        return result;
+    }
+}
