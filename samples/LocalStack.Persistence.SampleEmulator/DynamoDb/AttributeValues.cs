@@ -33,6 +33,8 @@ internal static class AttributeValues
     public static JsonObject Number(decimal value)
         => new() { ["N"] = NumberText(value) };
 
+    public static JsonObject Number(string canonical) => new() { ["N"] = canonical };
+
     public static JsonObject String(string value) => new() { ["S"] = value };
 
     public static string NumberText(decimal value)
@@ -167,6 +169,22 @@ internal static class AttributeValues
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>The form DynamoDB answers a number with: no exponent, no leading or trailing zeros (<c>1.50E1</c> → <c>15</c>).</summary>
+    public static string CanonicalNumber(string text)
+    {
+        _ = SortableNumber(text);
+        var (negative, digits, exponent) = ParseDecimal(text);
+        if (digits.Length == 0)
+        {
+            return "0";
+        }
+
+        var body = exponent >= digits.Length ? digits + new string('0', exponent - digits.Length)
+            : exponent <= 0 ? "0." + new string('0', -exponent) + digits
+            : digits[..exponent] + "." + digits[exponent..];
+        return negative ? "-" + body : body;
     }
 
     /// <summary>Splits a number into sign, significant digits (no leading or trailing zeros) and exponent e with value = 0.digits × 10^e.</summary>

@@ -88,26 +88,53 @@ internal static class ItemOperations
         }
     }
 
-    /// <summary>Rejects what DynamoDB rejects in stored items: malformed values and empty sets.</summary>
+    /// <summary>Rejects what DynamoDB rejects in stored items (malformed values, empty sets) and writes numbers in canonical form.</summary>
     public static void ValidateItem(JsonObject item)
     {
-        foreach (var (name, value) in item)
+        foreach (var (name, value) in item.ToArray())
         {
-            if (value is null)
-            {
-                throw DynamoDbException.Validation($"Supplied AttributeValue is empty, must contain exactly one of the supported datatypes; attribute: {name}");
-            }
+            item[name] = Normalize(value ?? throw DynamoDbException.Validation($"Supplied AttributeValue is empty, must contain exactly one of the supported datatypes; attribute: {name}"));
+        }
+    }
 
-            var type = AttributeValues.TypeOf(value);
-            if (type is "SS" or "NS" or "BS" && AttributeValues.Payload(value).AsArray().Count == 0)
-            {
-                throw DynamoDbException.Validation("One or more parameter values were invalid: An string set  may not be empty");
-            }
+    private static JsonNode Normalize(JsonNode value)
+    {
+        var type = AttributeValues.TypeOf(value);
+        switch (type)
+        {
+            case "N":
+                return AttributeValues.Number(AttributeValues.CanonicalNumber(AttributeValues.Scalar(value)));
+            case "SS" or "NS" or "BS":
+                var elements = AttributeValues.Payload(value).AsArray().Select(e => e!.GetValue<string>()).ToArray();
+                if (elements.Length == 0)
+                {
+                    throw DynamoDbException.Validation("One or more parameter values were invalid: An number set  may not be empty");
+                }
 
-            if (type == "N")
-            {
-                _ = AttributeValues.SortableNumber(AttributeValues.Scalar(value));
-            }
+                if (type == "NS")
+                {
+                    elements = elements.Select(AttributeValues.CanonicalNumber).ToArray();
+                }
+
+                if (elements.Distinct(StringComparer.Ordinal).Count() != elements.Length)
+                {
+                    throw DynamoDbException.Validation("One or more parameter values were invalid: Input collection contains duplicates");
+                }
+
+                return new JsonObject { [type] = new JsonArray(elements.Select(e => (JsonNode)JsonValue.Create(e)).ToArray()) };
+            case "L":
+                var list = AttributeValues.Payload(value).AsArray();
+                return new JsonObject { ["L"] = new JsonArray(list.Select(e => Normalize(e!)).ToArray()) };
+            case "M":
+                var map = new JsonObject();
+                foreach (var (key, inner) in AttributeValues.Payload(value).AsObject())
+                {
+                    map[key] = Normalize(inner!);
+                }
+
+                return new JsonObject { ["M"] = map };
+            default:
+                return value.DeepClone();
         }
     }
 
