@@ -117,6 +117,22 @@ internal static class AttributeValues
         _ => throw DynamoDbException.Validation($"Invalid operand for size(): {TypeOf(value)}"),
     };
 
+    /// <summary>An item's size as DynamoDB counts it (names plus values, in bytes), approximately for numbers.</summary>
+    public static long ItemSize(JsonObject item)
+        => item.Sum(p => (long)Encoding.UTF8.GetByteCount(p.Key) + ValueSize(p.Value!));
+
+    private static long ValueSize(JsonNode value) => TypeOf(value) switch
+    {
+        "S" => Encoding.UTF8.GetByteCount(Scalar(value)),
+        "N" => (Scalar(value).Length / 2) + 1,
+        "B" => Convert.FromBase64String(Scalar(value)).Length,
+        "BOOL" or "NULL" => 1,
+        "SS" or "BS" or "NS" => Payload(value).AsArray().Sum(e => (long)Encoding.UTF8.GetByteCount(e!.GetValue<string>())),
+        "L" => 3 + Payload(value).AsArray().Sum(e => 1 + ValueSize(e!)),
+        "M" => 3 + ItemSize(Payload(value).AsObject()) + Payload(value).AsObject().Count,
+        _ => 0,
+    };
+
     /// <summary>
     /// The bytes a key value sorts by: S as UTF-8, B raw, N as <see cref="SortableNumber"/> (ASCII), so that SQLite's
     /// byte-wise BLOB order is DynamoDB's key order.

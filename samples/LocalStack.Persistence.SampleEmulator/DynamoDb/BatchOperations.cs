@@ -71,9 +71,12 @@ internal static class BatchOperations
         {
             var table = database.Table(tableName);
             var keys = node?["Keys"] as JsonArray ?? throw DynamoDbException.Validation($"1 validation error detected: Keys of table {tableName} must not be null");
-            var projection = node!["ProjectionExpression"]?.GetValue<string>() is { Length: > 0 } expression
-                ? ExpressionParser.ParseProjection(expression, node["ExpressionAttributeNames"] as JsonObject)
+            var names = node!["ExpressionAttributeNames"] as JsonObject;
+            var usage = new PlaceholderUsage();
+            var projection = node["ProjectionExpression"]?.GetValue<string>() is { Length: > 0 } expression
+                ? ExpressionParser.ParseProjection(expression, names, usage)
                 : null;
+            usage.ThrowIfUnused(names, null);
             total += keys.Count;
             var items = new JsonArray();
             responses[tableName] = items;

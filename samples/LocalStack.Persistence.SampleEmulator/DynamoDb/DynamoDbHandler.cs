@@ -26,6 +26,8 @@ internal sealed class DynamoDbHandler(DynamoDbStorage storage, TimeProvider time
         ["Scan"] = QueryOperations.Scan,
         ["BatchWriteItem"] = BatchOperations.BatchWriteItem,
         ["BatchGetItem"] = BatchOperations.BatchGetItem,
+        ["TransactWriteItems"] = TransactionOperations.TransactWriteItems,
+        ["TransactGetItems"] = TransactionOperations.TransactGetItems,
     };
 
     public string ServiceName => DynamoDbModule.ServiceName;
@@ -60,6 +62,17 @@ internal sealed class DynamoDbHandler(DynamoDbStorage storage, TimeProvider time
             var dynamoRequest = new DynamoDbRequest(body, request.AccountId, request.Region, timeProvider.GetUtcNow());
             result = await database.RunAsync(db => operation(db, dynamoRequest), request.Aborted);
         }
+        catch (DynamoDbException e) when (e.Details is not null)
+        {
+            var error = new JsonObject { ["__type"] = ErrorNamespace + e.Code, ["message"] = e.Message };
+            foreach (var (member, value) in e.Details)
+            {
+                error[member] = value?.DeepClone();
+            }
+
+            await WriteAsync(http, e.StatusCode, error, request.Aborted);
+            return;
+        }
         catch (DynamoDbException e)
         {
             await AwsJsonProtocol.WriteErrorAsync(http, e.StatusCode, ErrorNamespace + e.Code, e.Message);
@@ -72,10 +85,15 @@ internal sealed class DynamoDbHandler(DynamoDbStorage storage, TimeProvider time
             return;
         }
 
-        http.Response.StatusCode = StatusCodes.Status200OK;
+        await WriteAsync(http, StatusCodes.Status200OK, result, request.Aborted);
+    }
+
+    private static async Task WriteAsync(HttpContext http, int statusCode, JsonObject body, CancellationToken cancellationToken)
+    {
+        http.Response.StatusCode = statusCode;
         http.Response.ContentType = AwsJsonProtocol.ContentType;
         await using var writer = new Utf8JsonWriter(http.Response.Body);
-        result.WriteTo(writer);
-        await writer.FlushAsync(request.Aborted);
+        body.WriteTo(writer);
+        await writer.FlushAsync(cancellationToken);
     }
 }

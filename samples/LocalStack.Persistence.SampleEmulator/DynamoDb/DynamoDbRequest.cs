@@ -12,6 +12,9 @@ internal sealed record DynamoDbRequest(JsonObject Body, string AccountId, string
 
     public string TableName => RequiredString("TableName");
 
+    /// <summary>The placeholders this request's expressions used so far.</summary>
+    public PlaceholderUsage Usage { get; } = new();
+
     public string TableArn(string table) => $"arn:aws:dynamodb:{Region}:{AccountId}:table/{table}";
 
     public string RequiredString(string name)
@@ -28,10 +31,16 @@ internal sealed record DynamoDbRequest(JsonObject Body, string AccountId, string
 
     /// <summary>A condition or filter expression parameter, parsed, or <see langword="null"/> when absent.</summary>
     public Condition? Condition(string name)
-        => OptionalString(name) is { Length: > 0 } expression ? ExpressionParser.ParseCondition(expression, Names, Values) : null;
+        => OptionalString(name) is { Length: > 0 } expression ? ExpressionParser.ParseCondition(expression, Names, Values, Usage) : null;
 
     public IReadOnlyList<DocumentPath>? Projection()
-        => OptionalString("ProjectionExpression") is { Length: > 0 } expression ? ExpressionParser.ParseProjection(expression, Names) : null;
+        => OptionalString("ProjectionExpression") is { Length: > 0 } expression ? ExpressionParser.ParseProjection(expression, Names, Usage) : null;
+
+    public IReadOnlyList<UpdateAction> Update()
+        => OptionalString("UpdateExpression") is { Length: > 0 } expression ? ExpressionParser.ParseUpdate(expression, Names, Values, Usage) : [];
+
+    /// <summary>Call once every expression of the request is parsed.</summary>
+    public void ThrowIfUnusedPlaceholders() => Usage.ThrowIfUnused(Names, Values);
 
     private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 }

@@ -6,6 +6,8 @@ namespace LocalStack.Persistence.SampleEmulator.DynamoDb;
 /// <summary>PutItem, GetItem, UpdateItem, DeleteItem: one item, read and written under the database's lock.</summary>
 internal static class ItemOperations
 {
+    private const int MaxItemBytes = 400 * 1024;
+
     public static JsonObject PutItem(DynamoDbDatabase database, DynamoDbRequest request)
     {
         var table = database.Table(request.TableName);
@@ -13,9 +15,10 @@ internal static class ItemOperations
         ValidateItem(item);
         var (pk, sk) = table.KeyOf(item, exact: false);
         var condition = request.Condition("ConditionExpression");
+        request.ThrowIfUnusedPlaceholders();
         var returnValues = ReturnValues(request, "NONE", "ALL_OLD");
         var old = condition is not null || returnValues != "NONE" ? database.GetItem(table.Name, pk, sk) : null;
-        CheckCondition(condition, old);
+        CheckCondition(condition, old, request);
         database.PutItem(table.Name, pk, sk, item);
         return returnValues == "ALL_OLD" && old is not null ? new JsonObject { ["Attributes"] = old } : [];
     }
@@ -25,6 +28,7 @@ internal static class ItemOperations
         var table = database.Table(request.TableName);
         var (pk, sk) = table.KeyOf(request.RequiredObject("Key"), exact: true);
         var projection = request.Projection();
+        request.ThrowIfUnusedPlaceholders();
         if (database.GetItem(table.Name, pk, sk) is not { } item)
         {
             return [];
@@ -38,9 +42,10 @@ internal static class ItemOperations
         var table = database.Table(request.TableName);
         var (pk, sk) = table.KeyOf(request.RequiredObject("Key"), exact: true);
         var condition = request.Condition("ConditionExpression");
+        request.ThrowIfUnusedPlaceholders();
         var returnValues = ReturnValues(request, "NONE", "ALL_OLD");
         var old = database.GetItem(table.Name, pk, sk);
-        CheckCondition(condition, old);
+        CheckCondition(condition, old, request);
         if (old is not null)
         {
             database.DeleteItem(table.Name, pk, sk);
@@ -54,17 +59,14 @@ internal static class ItemOperations
         var table = database.Table(request.TableName);
         var key = request.RequiredObject("Key");
         var (pk, sk) = table.KeyOf(key, exact: true);
-        var actions = request.OptionalString("UpdateExpression") is { Length: > 0 } expression
-            ? ExpressionParser.ParseUpdate(expression, request.Names, request.Values)
-            : [];
+        var actions = request.Update();
         var condition = request.Condition("ConditionExpression");
+        request.ThrowIfUnusedPlaceholders();
         var returnValues = ReturnValues(request, "NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW");
 
         var old = database.GetItem(table.Name, pk, sk);
-        CheckCondition(condition, old);
-        var updated = old?.DeepClone().AsObject() ?? key.DeepClone().AsObject();
-        UpdateExpressions.Apply(actions, old, updated, table);
-        ValidateItem(updated);
+        CheckCondition(condition, old, request);
+        var updated = Updated(table, key, old, actions);
         database.PutItem(table.Name, pk, sk, updated);
 
         var changed = actions.Select(a => a.Path.TopLevelName).ToHashSet(StringComparer.Ordinal);
@@ -79,12 +81,21 @@ internal static class ItemOperations
         return attributes is { Count: > 0 } ? new JsonObject { ["Attributes"] = attributes.DeepClone() } : [];
     }
 
+    /// <summary>The item after an update: the old item (or the key alone) with the actions applied, validated.</summary>
+    public static JsonObject Updated(TableDefinition table, JsonObject key, JsonObject? old, IReadOnlyList<UpdateAction> actions)
+    {
+        var updated = old?.DeepClone().AsObject() ?? key.DeepClone().AsObject();
+        UpdateExpressions.Apply(actions, old, updated, table);
+        ValidateItem(updated);
+        return updated;
+    }
+
     /// <summary>Throws ConditionalCheckFailedException when <paramref name="condition"/> does not hold for <paramref name="item"/>.</summary>
-    public static void CheckCondition(Condition? condition, JsonObject? item)
+    public static void CheckCondition(Condition? condition, JsonObject? item, DynamoDbRequest request)
     {
         if (condition is not null && !ExpressionEvaluator.Matches(condition, item))
         {
-            throw DynamoDbException.ConditionFailed();
+            throw DynamoDbException.ConditionFailed(request.OptionalString("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" ? item : null);
         }
     }
 
@@ -94,6 +105,11 @@ internal static class ItemOperations
         foreach (var (name, value) in item.ToArray())
         {
             item[name] = Normalize(value ?? throw DynamoDbException.Validation($"Supplied AttributeValue is empty, must contain exactly one of the supported datatypes; attribute: {name}"));
+        }
+
+        if (AttributeValues.ItemSize(item) > MaxItemBytes)
+        {
+            throw DynamoDbException.Validation("Item size has exceeded the maximum allowed size");
         }
     }
 

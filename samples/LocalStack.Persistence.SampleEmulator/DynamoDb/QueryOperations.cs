@@ -18,7 +18,7 @@ internal static class QueryOperations
         RejectIndex(request);
         var expression = request.OptionalString("KeyConditionExpression")
             ?? throw DynamoDbException.Validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request (only KeyConditionExpression is supported here)");
-        var (where, parameters) = KeyConditions.ToSql(ExpressionParser.ParseCondition(expression, request.Names, request.Values), table);
+        var (where, parameters) = KeyConditions.ToSql(ExpressionParser.ParseCondition(expression, request.Names, request.Values, request.Usage), table);
         var forward = request.OptionalBool("ScanIndexForward", true);
         if (request.Body["ExclusiveStartKey"] is JsonObject start)
         {
@@ -39,9 +39,11 @@ internal static class QueryOperations
     {
         var table = database.Table(request.TableName);
         RejectIndex(request);
-        if (request.OptionalInt("TotalSegments") is > 1)
+        var segments = request.OptionalInt("TotalSegments") ?? 1;
+        var segment = request.OptionalInt("Segment") ?? 0;
+        if (segments is < 1 or > 1_000_000 || segment < 0 || segment >= segments)
         {
-            throw DynamoDbException.Validation("Parallel scans (Segment, TotalSegments) are not supported by this emulator");
+            throw DynamoDbException.Validation($"Segment {segment} of TotalSegments {segments} is not valid: Segment must be at least 0 and less than TotalSegments (1 to 1000000)");
         }
 
         var where = string.Empty;
@@ -54,7 +56,26 @@ internal static class QueryOperations
             parameters["$startSk"] = startSk;
         }
 
-        return Page(request, table, database.ReadItems(table.Name, where, descending: false, parameters));
+        var rows = database.ReadItems(table.Name, where, descending: false, parameters);
+        if (segments > 1)
+        {
+            // A parallel scan's segment is a stable share of the partition keys, so every item is in exactly one segment.
+            rows = rows.Where(row => SegmentOf(table.KeyOf(row.Item, exact: false).Pk, segments) == segment);
+        }
+
+        return Page(request, table, rows);
+    }
+
+    private static int SegmentOf(byte[] partitionKey, int segments)
+    {
+        // FNV-1a: stable across processes, unlike string.GetHashCode.
+        var hash = 2166136261u;
+        foreach (var b in partitionKey)
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        return (int)(hash % (uint)segments);
     }
 
     private static JsonObject Page(DynamoDbRequest request, TableDefinition table, IEnumerable<(JsonObject Item, int Size)> rows)
@@ -67,6 +88,7 @@ internal static class QueryOperations
 
         var filter = request.Condition("FilterExpression");
         var projection = request.Projection();
+        request.ThrowIfUnusedPlaceholders();
         var select = request.OptionalString("Select") ?? (projection is null ? "ALL_ATTRIBUTES" : "SPECIFIC_ATTRIBUTES");
         if (select is not ("ALL_ATTRIBUTES" or "COUNT" or "SPECIFIC_ATTRIBUTES"))
         {

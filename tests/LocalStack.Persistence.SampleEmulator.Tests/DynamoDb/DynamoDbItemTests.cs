@@ -255,4 +255,15 @@ public sealed class DynamoDbItemTests
         var after = await _client.GetItemAsync(_table, Key("del", "1"));
         Assert.That(after.Item is null || after.Item.Count == 0, Is.True);
     }
+
+    [Test]
+    public async Task An_item_over_400_KB_is_a_ValidationException()
+    {
+        var error = await Assert.ThrowsAsync<AmazonDynamoDBException>(() => _client.PutItemAsync(_table, new Dictionary<string, AttributeValue>
+        {
+            ["pk"] = S("huge"), ["sk"] = S("1"), ["blob"] = S(new string('x', 401 * 1024)),
+        }));
+        Assert.That(error!.ErrorCode, Is.EqualTo("ValidationException"));
+        await _client.PutItemAsync(_table, new Dictionary<string, AttributeValue> { ["pk"] = S("large"), ["sk"] = S("1"), ["blob"] = S(new string('x', 390 * 1024)) });
+    }
 }

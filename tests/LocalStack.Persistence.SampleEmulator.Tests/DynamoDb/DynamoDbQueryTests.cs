@@ -170,27 +170,35 @@ public sealed class DynamoDbQueryTests
     [Test]
     public async Task Scan_filters_combine_comparisons_functions_AND_OR_NOT_and_parentheses()
     {
-        async Task<List<string>> ScanAsync(string filter, Dictionary<string, AttributeValue>? values = null)
+        async Task<List<string>> ScanAsync(string filter, params (string Name, AttributeValue Value)[] values)
         {
             var (items, _) = await ScanAllAsync(_client, new ScanRequest
             {
                 TableName = _strings,
                 FilterExpression = filter,
-                ExpressionAttributeNames = new Dictionary<string, string> { ["#st"] = "status" },
-                ExpressionAttributeValues = values,
+                ExpressionAttributeNames = filter.Contains("#st", StringComparison.Ordinal) ? new Dictionary<string, string> { ["#st"] = "status" } : null,
+                ExpressionAttributeValues = values.Length > 0 ? values.ToDictionary(v => v.Name, v => v.Value) : null,
                 Limit = 4,
             });
             return items.Select(i => i["sk"].S).Order(StringComparer.Ordinal).ToList();
         }
 
-        var open = new Dictionary<string, AttributeValue> { [":open"] = S("open"), [":p"] = S("order#"), [":a"] = N(50), [":b"] = N(250) };
-        await Assert.MultipleAsync(async () =>
+        var open = (":open", S("open"));
+        var prefix = (":p", S("order#"));
+        var low = (":a", N(50));
+        var high = (":b", N(250));
+        var startsWith = await ScanAsync("begins_with(sk, :p) AND #st = :open", open, prefix);
+        var nested = await ScanAsync("(amount < :a OR amount > :b) AND NOT begins_with(sk, :p) AND #st <> :open", open, prefix, low, high);
+        var exists = await ScanAsync("attribute_exists(amount) AND attribute_not_exists(nothing)");
+        var missing = await ScanAsync("attribute_exists(nothing)");
+        var inOrContains = await ScanAsync("amount IN (:a, :b) OR contains(sk, :p)", prefix, low, high);
+        Assert.Multiple(() =>
         {
-            Assert.That(await ScanAsync("begins_with(sk, :p) AND #st = :open", open), Is.EqualTo(new[] { "order#000", "order#006", "order#012", "order#018", "order#024" }));
-            Assert.That(await ScanAsync("(amount < :a OR amount > :b) AND NOT begins_with(sk, :p) AND #st <> :open", open), Is.EqualTo(new[] { "invoice#001", "invoice#029" }));
-            Assert.That(await ScanAsync("attribute_exists(amount) AND attribute_not_exists(nothing)"), Has.Count.EqualTo(30));
-            Assert.That(await ScanAsync("attribute_exists(nothing)"), Is.Empty);
-            Assert.That(await ScanAsync("amount IN (:a, :b) OR contains(sk, :p)", open), Has.Count.EqualTo(17));
+            Assert.That(startsWith, Is.EqualTo(new[] { "order#000", "order#006", "order#012", "order#018", "order#024" }));
+            Assert.That(nested, Is.EqualTo(new[] { "invoice#001", "invoice#029" }));
+            Assert.That(exists, Has.Count.EqualTo(30));
+            Assert.That(missing, Is.Empty);
+            Assert.That(inOrContains, Has.Count.EqualTo(17));
         });
     }
 
@@ -215,5 +223,43 @@ public sealed class DynamoDbQueryTests
             ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":a"] = N(1) },
         }));
         Assert.That(error!.ErrorCode, Is.EqualTo("ValidationException"));
+    }
+
+    [Test]
+    public async Task A_parallel_scan_returns_every_item_in_exactly_one_segment()
+    {
+        var all = new List<string>();
+        for (var segment = 0; segment < 3; segment++)
+        {
+            var (items, _) = await ScanAllAsync(_client, new ScanRequest { TableName = _numeric, Segment = segment, TotalSegments = 3, Limit = 2 });
+            all.AddRange(items.Select(i => i["pk"].S + "/" + i["sk"].N));
+        }
+
+        Assert.That(all, Has.Count.EqualTo(11).And.Unique);
+    }
+
+    [Test]
+    public async Task An_expression_attribute_name_or_value_no_expression_uses_is_a_ValidationException()
+    {
+        var unusedName = await Assert.ThrowsAsync<AmazonDynamoDBException>(() => _client.QueryAsync(new QueryRequest
+        {
+            TableName = _strings,
+            KeyConditionExpression = "pk = :pk",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#unused"] = "status" },
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":pk"] = S("user") },
+        }));
+        var unusedValue = await Assert.ThrowsAsync<AmazonDynamoDBException>(() => _client.ScanAsync(new ScanRequest
+        {
+            TableName = _strings,
+            FilterExpression = "amount > :a",
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":a"] = N(1), [":b"] = N(2) },
+        }));
+        Assert.Multiple(() =>
+        {
+            Assert.That(unusedName!.ErrorCode, Is.EqualTo("ValidationException"));
+            Assert.That(unusedName.Message, Does.Contain("#unused"));
+            Assert.That(unusedValue!.ErrorCode, Is.EqualTo("ValidationException"));
+            Assert.That(unusedValue.Message, Does.Contain(":b"));
+        });
     }
 }

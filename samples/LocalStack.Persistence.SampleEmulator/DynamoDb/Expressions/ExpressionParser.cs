@@ -15,29 +15,31 @@ internal sealed class ExpressionParser
     private readonly List<Token> _tokens;
     private readonly JsonObject? _names;
     private readonly JsonObject? _values;
+    private readonly PlaceholderUsage? _usage;
     private int _position;
 
-    private ExpressionParser(string expression, JsonObject? names, JsonObject? values)
+    private ExpressionParser(string expression, JsonObject? names, JsonObject? values, PlaceholderUsage? usage)
     {
         _expression = expression;
         _tokens = ExpressionTokenizer.Tokenize(expression);
         _names = names;
         _values = values;
+        _usage = usage;
     }
 
     private Token Current => _tokens[_position];
 
-    public static Condition ParseCondition(string expression, JsonObject? names, JsonObject? values)
+    public static Condition ParseCondition(string expression, JsonObject? names, JsonObject? values, PlaceholderUsage? usage = null)
     {
-        var parser = new ExpressionParser(expression, names, values);
+        var parser = new ExpressionParser(expression, names, values, usage);
         var condition = parser.Or();
         parser.ExpectEnd();
         return condition;
     }
 
-    public static IReadOnlyList<DocumentPath> ParseProjection(string expression, JsonObject? names)
+    public static IReadOnlyList<DocumentPath> ParseProjection(string expression, JsonObject? names, PlaceholderUsage? usage = null)
     {
-        var parser = new ExpressionParser(expression, names, null);
+        var parser = new ExpressionParser(expression, names, null, usage);
         var paths = new List<DocumentPath> { parser.Path() };
         while (parser.Accept(","))
         {
@@ -48,9 +50,9 @@ internal sealed class ExpressionParser
         return paths;
     }
 
-    public static IReadOnlyList<UpdateAction> ParseUpdate(string expression, JsonObject? names, JsonObject? values)
+    public static IReadOnlyList<UpdateAction> ParseUpdate(string expression, JsonObject? names, JsonObject? values, PlaceholderUsage? usage = null)
     {
-        var parser = new ExpressionParser(expression, names, values);
+        var parser = new ExpressionParser(expression, names, values, usage);
         var actions = new List<UpdateAction>();
         var seen = new HashSet<UpdateActionKind>();
         while (parser.Current.Kind != TokenKind.End)
@@ -223,6 +225,7 @@ internal sealed class ExpressionParser
             }
 
             _ = AttributeValues.TypeOf(value);
+            _usage?.Values.Add(token.Text);
             return new ValueOperand(value);
         }
 
@@ -279,13 +282,17 @@ internal sealed class ExpressionParser
     {
         var token = Current;
         _position++;
-        return token.Kind switch
+        switch (token.Kind)
         {
-            TokenKind.Name => token.Text,
-            TokenKind.NamePlaceholder => _names?[token.Text]?.GetValue<string>()
-                ?? throw DynamoDbException.Validation($"Invalid expression: An expression attribute name used in the document path is not defined; attribute name: {token.Text}"),
-            _ => throw InvalidAt(token, "expected an attribute name"),
-        };
+            case TokenKind.Name:
+                return token.Text;
+            case TokenKind.NamePlaceholder:
+                _usage?.Names.Add(token.Text);
+                return _names?[token.Text]?.GetValue<string>()
+                    ?? throw DynamoDbException.Validation($"Invalid expression: An expression attribute name used in the document path is not defined; attribute name: {token.Text}");
+            default:
+                throw InvalidAt(token, "expected an attribute name");
+        }
     }
 
     private bool Accept(string symbol)
