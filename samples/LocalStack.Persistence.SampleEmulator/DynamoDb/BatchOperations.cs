@@ -75,7 +75,7 @@ internal static class BatchOperations
             var usage = new PlaceholderUsage();
             var projection = node["ProjectionExpression"]?.GetValue<string>() is { Length: > 0 } expression
                 ? ExpressionParser.ParseProjection(expression, names, usage)
-                : null;
+                : LegacyParameters.AttributesToGet(node.AsObject());
             usage.ThrowIfUnused(names, null);
             total += keys.Count;
             var items = new JsonArray();

@@ -33,11 +33,28 @@ internal sealed record DynamoDbRequest(JsonObject Body, string AccountId, string
     public Condition? Condition(string name)
         => OptionalString(name) is { Length: > 0 } expression ? ExpressionParser.ParseCondition(expression, Names, Values, Usage) : null;
 
-    public IReadOnlyList<DocumentPath>? Projection()
-        => OptionalString("ProjectionExpression") is { Length: > 0 } expression ? ExpressionParser.ParseProjection(expression, Names, Usage) : null;
+    /// <summary>ConditionExpression, or the legacy Expected.</summary>
+    public Condition? WriteCondition() => Condition("ConditionExpression") ?? LegacyParameters.Expected(Body);
 
+    /// <summary>FilterExpression, or the legacy QueryFilter / ScanFilter.</summary>
+    public Condition? Filter()
+        => Condition("FilterExpression") ?? LegacyParameters.Conditions(Body, "QueryFilter") ?? LegacyParameters.Conditions(Body, "ScanFilter");
+
+    /// <summary>KeyConditionExpression, or the legacy KeyConditions.</summary>
+    public Condition? KeyCondition()
+        => Condition("KeyConditionExpression") ?? LegacyParameters.Conditions(Body, "KeyConditions", alwaysAnd: true);
+
+    /// <summary>ProjectionExpression, or the legacy AttributesToGet.</summary>
+    public IReadOnlyList<DocumentPath>? Projection()
+        => OptionalString("ProjectionExpression") is { Length: > 0 } expression
+            ? ExpressionParser.ParseProjection(expression, Names, Usage)
+            : LegacyParameters.AttributesToGet(Body);
+
+    /// <summary>UpdateExpression, or the legacy AttributeUpdates.</summary>
     public IReadOnlyList<UpdateAction> Update()
-        => OptionalString("UpdateExpression") is { Length: > 0 } expression ? ExpressionParser.ParseUpdate(expression, Names, Values, Usage) : [];
+        => OptionalString("UpdateExpression") is { Length: > 0 } expression
+            ? ExpressionParser.ParseUpdate(expression, Names, Values, Usage)
+            : LegacyParameters.AttributeUpdates(Body);
 
     /// <summary>Call once every expression of the request is parsed.</summary>
     public void ThrowIfUnusedPlaceholders() => Usage.ThrowIfUnused(Names, Values);

@@ -14,7 +14,7 @@ internal static class ItemOperations
         var item = request.RequiredObject("Item");
         ValidateItem(item);
         var (pk, sk) = table.KeyOf(item, exact: false);
-        var condition = request.Condition("ConditionExpression");
+        var condition = request.WriteCondition();
         request.ThrowIfUnusedPlaceholders();
         var returnValues = ReturnValues(request, "NONE", "ALL_OLD");
         var old = condition is not null || returnValues != "NONE" ? database.GetItem(table.Name, pk, sk) : null;
@@ -41,7 +41,7 @@ internal static class ItemOperations
     {
         var table = database.Table(request.TableName);
         var (pk, sk) = table.KeyOf(request.RequiredObject("Key"), exact: true);
-        var condition = request.Condition("ConditionExpression");
+        var condition = request.WriteCondition();
         request.ThrowIfUnusedPlaceholders();
         var returnValues = ReturnValues(request, "NONE", "ALL_OLD");
         var old = database.GetItem(table.Name, pk, sk);
@@ -60,7 +60,7 @@ internal static class ItemOperations
         var key = request.RequiredObject("Key");
         var (pk, sk) = table.KeyOf(key, exact: true);
         var actions = request.Update();
-        var condition = request.Condition("ConditionExpression");
+        var condition = request.WriteCondition();
         request.ThrowIfUnusedPlaceholders();
         var returnValues = ReturnValues(request, "NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW");
 

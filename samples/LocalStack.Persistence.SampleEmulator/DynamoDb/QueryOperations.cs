@@ -16,9 +16,9 @@ internal static class QueryOperations
     {
         var table = database.Table(request.TableName);
         RejectIndex(request);
-        var expression = request.OptionalString("KeyConditionExpression")
-            ?? throw DynamoDbException.Validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request (only KeyConditionExpression is supported here)");
-        var (where, parameters) = KeyConditions.ToSql(ExpressionParser.ParseCondition(expression, request.Names, request.Values, request.Usage), table);
+        var keyCondition = request.KeyCondition()
+            ?? throw DynamoDbException.Validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
+        var (where, parameters) = KeyConditions.ToSql(keyCondition, table);
         var forward = request.OptionalBool("ScanIndexForward", true);
         if (request.Body["ExclusiveStartKey"] is JsonObject start)
         {
@@ -86,7 +86,7 @@ internal static class QueryOperations
             throw DynamoDbException.Validation($"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1");
         }
 
-        var filter = request.Condition("FilterExpression");
+        var filter = request.Filter();
         var projection = request.Projection();
         request.ThrowIfUnusedPlaceholders();
         var select = request.OptionalString("Select") ?? (projection is null ? "ALL_ATTRIBUTES" : "SPECIFIC_ATTRIBUTES");

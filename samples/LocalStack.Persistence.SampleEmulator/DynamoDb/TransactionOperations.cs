@@ -29,7 +29,7 @@ internal static class TransactionOperations
                 throw DynamoDbException.Validation("Transaction request cannot include multiple operations on one item");
             }
 
-            var condition = sub.Condition("ConditionExpression");
+            var condition = sub.WriteCondition();
             if (kind == "ConditionCheck" && condition is null)
             {
                 throw DynamoDbException.Validation("The ConditionCheck of a transaction needs a ConditionExpression");

@@ -73,7 +73,8 @@ internal static class ExpressionEvaluator
     {
         if (left is null || right is null)
         {
-            return false;
+            // A missing attribute equals nothing, so it differs from everything.
+            return op == "<>";
         }
 
         switch (op)
