@@ -13,6 +13,10 @@ internal sealed class DynamoDbDatabase : IDisposable
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly Dictionary<string, TableDefinition> _tables = new(StringComparer.Ordinal);
+    private const string SelectItem = "SELECT item FROM items WHERE table_name = $table AND pk = $pk AND sk = $sk";
+    private const string UpsertItem = "INSERT OR REPLACE INTO items (table_name, pk, sk, item) VALUES ($table, $pk, $sk, $item)";
+    private const string RemoveItem = "DELETE FROM items WHERE table_name = $table AND pk = $pk AND sk = $sk";
+    private readonly Dictionary<string, SqliteCommand> _keyCommands = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
 
     public DynamoDbDatabase(string path)
@@ -23,9 +27,12 @@ internal sealed class DynamoDbDatabase : IDisposable
         // No pooling: closing really closes the file, which a restore needs before it replaces the file.
         Connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         Connection.Open();
+
+        // The live database needs no durability of its own: the durable state is the last snapshot (a backup of this
+        // file), and a process that crashes leaves a working folder that the next start discards. So no fsync here.
         Execute("""
             PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = NORMAL;
+            PRAGMA synchronous = OFF;
             CREATE TABLE IF NOT EXISTS tables (name TEXT PRIMARY KEY, definition TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS items (
                 table_name TEXT NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL, item TEXT NOT NULL,
@@ -97,32 +104,16 @@ internal sealed class DynamoDbDatabase : IDisposable
     }
 
     public JsonObject? GetItem(string table, byte[] pk, byte[] sk)
-    {
-        using var command = Command("SELECT item FROM items WHERE table_name = $table AND pk = $pk AND sk = $sk");
-        command.Parameters.AddWithValue("$table", table);
-        command.Parameters.AddWithValue("$pk", pk);
-        command.Parameters.AddWithValue("$sk", sk);
-        return command.ExecuteScalar() is string json ? JsonNode.Parse(json)!.AsObject() : null;
-    }
+        => KeyCommand(SelectItem, table, pk, sk).ExecuteScalar() is string json ? JsonNode.Parse(json)!.AsObject() : null;
 
     public void PutItem(string table, byte[] pk, byte[] sk, JsonObject item)
     {
-        using var command = Command("INSERT OR REPLACE INTO items (table_name, pk, sk, item) VALUES ($table, $pk, $sk, $item)");
-        command.Parameters.AddWithValue("$table", table);
-        command.Parameters.AddWithValue("$pk", pk);
-        command.Parameters.AddWithValue("$sk", sk);
-        command.Parameters.AddWithValue("$item", item.ToJsonString());
+        var command = KeyCommand(UpsertItem, table, pk, sk);
+        command.Parameters["$item"].Value = item.ToJsonString();
         command.ExecuteNonQuery();
     }
 
-    public void DeleteItem(string table, byte[] pk, byte[] sk)
-    {
-        using var command = Command("DELETE FROM items WHERE table_name = $table AND pk = $pk AND sk = $sk");
-        command.Parameters.AddWithValue("$table", table);
-        command.Parameters.AddWithValue("$pk", pk);
-        command.Parameters.AddWithValue("$sk", sk);
-        command.ExecuteNonQuery();
-    }
+    public void DeleteItem(string table, byte[] pk, byte[] sk) => KeyCommand(RemoveItem, table, pk, sk).ExecuteNonQuery();
 
     /// <summary>Items of a table in key order, from a SQL condition over <c>pk</c> and <c>sk</c> with named parameters.</summary>
     public IEnumerable<(JsonObject Item, int Size)> ReadItems(string table, string where, bool descending, IReadOnlyDictionary<string, byte[]> parameters)
@@ -161,6 +152,11 @@ internal sealed class DynamoDbDatabase : IDisposable
 
     public void Dispose()
     {
+        foreach (var command in _keyCommands.Values)
+        {
+            command.Dispose();
+        }
+
         Connection.Dispose();
         _lock.Dispose();
     }
@@ -169,6 +165,31 @@ internal sealed class DynamoDbDatabase : IDisposable
     {
         using var command = Command(sql);
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>One of the single-item statements, prepared once per connection and reused (the hot path of writes).</summary>
+    private SqliteCommand KeyCommand(string sql, string table, byte[] pk, byte[] sk)
+    {
+        if (!_keyCommands.TryGetValue(sql, out var command))
+        {
+            command = Command(sql);
+            command.Parameters.Add("$table", SqliteType.Text);
+            command.Parameters.Add("$pk", SqliteType.Blob);
+            command.Parameters.Add("$sk", SqliteType.Blob);
+            if (sql == UpsertItem)
+            {
+                command.Parameters.Add("$item", SqliteType.Text);
+            }
+
+            command.Prepare();
+            _keyCommands[sql] = command;
+        }
+
+        command.Transaction = _transaction;
+        command.Parameters["$table"].Value = table;
+        command.Parameters["$pk"].Value = pk;
+        command.Parameters["$sk"].Value = sk;
+        return command;
     }
 
     private SqliteCommand Command(string sql)
