@@ -101,6 +101,36 @@ public sealed class SnapshotPersistenceMiddlewareTests
     }
 
     [Test]
+    public async Task A_load_that_fails_for_now_is_a_503_and_the_next_request_tries_again()
+    {
+        await StartAsync(SnapshotSaveStrategy.Manual);
+        var stored = new TestProvider("svc");
+        stored.Add("from-disk");
+        await new ServiceSnapshotter(Host.App.Services.GetRequiredService<ISnapshotStore>()).SaveAsync(stored);
+        _svc.FailRestore = true;
+
+        using var refused = await Host.Client.SendAsync(HeaderResolver.Request(HttpMethod.Get, "/items", "svc", mutating: false));
+        _svc.FailRestore = false;
+        using var served = await Host.Client.SendAsync(HeaderResolver.Request(HttpMethod.Get, "/items", "svc", mutating: false));
+
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That((string?)(await Json.ReadAsync(refused))["message"], Does.Contain("simulated failure reading the snapshot of 'svc'"));
+        Assert.That(await served.Content.ReadAsStringAsync(), Is.EqualTo("scope:from-disk"));
+    }
+
+    [Test]
+    public async Task A_mutating_204_without_a_body_keeps_its_status_under_on_request()
+    {
+        await StartAsync(SnapshotSaveStrategy.OnRequest);
+
+        using var response = await Host.Client.SendAsync(HeaderResolver.Request(HttpMethod.Delete, "/items/a", "svc", mutating: true));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.Empty);
+        Assert.That(File.Exists(Host.SnapshotPath("svc")), Is.True);
+    }
+
+    [Test]
     public async Task A_read_runs_after_the_lazy_load_inside_a_scope_and_leaves_the_service_clean()
     {
         await StartAsync(SnapshotSaveStrategy.Manual);
@@ -210,6 +240,11 @@ public sealed class SnapshotPersistenceMiddlewareTests
                     // Written in pieces through both the stream and the pipe, as handlers do.
                     await context.Response.Body.WriteAsync(BigBody.AsMemory(0, BigBody.Length / 2));
                     await context.Response.BodyWriter.WriteAsync(BigBody.AsMemory(BigBody.Length / 2));
+                }));
+                app.MapDelete("/items/{item}", (RequestDelegate)(context =>
+                {
+                    context.Response.StatusCode = StatusCodes.Status204NoContent;
+                    return Task.CompletedTask;
                 }));
                 app.MapPost("/throw", (RequestDelegate)(_ => throw new InvalidOperationException("handler failed")));
                 app.MapPost("/declared", (RequestDelegate)(context => context.Response.WriteAsync("ok"))).WithServiceState("svc", mutating: true);

@@ -26,6 +26,9 @@ internal sealed class TestProvider(string serviceName, int schemaVersion = 1) : 
     /// <summary>When set, the write fails after part of the payload.</summary>
     public bool FailWrite { get; set; }
 
+    /// <summary>When set, a restore fails with a transient <see cref="IOException"/> (not a corrupt snapshot).</summary>
+    public bool FailRestore { get; set; }
+
     public string[] Items
     {
         get
@@ -63,6 +66,11 @@ internal sealed class TestProvider(string serviceName, int schemaVersion = 1) : 
 
     public async ValueTask RestoreAsync(SnapshotPayload payload, SnapshotContext context, CancellationToken cancellationToken = default)
     {
+        if (FailRestore)
+        {
+            throw new IOException($"simulated failure reading the snapshot of '{serviceName}'");
+        }
+
         if (payload.SchemaVersion > SchemaVersion)
         {
             throw new SnapshotVersionException(payload.Metadata.Location, "schema", payload.SchemaVersion, SchemaVersion);
