@@ -107,8 +107,9 @@ public sealed class OneServiceEndpointTests
     {
         using var response = await _host.Client.PostAsync("/_localstack/state/s3%00/save", null);
 
-        // Kestrel itself refuses a decoded NUL in the path; either way it is a 400 and nothing is saved.
+        // Kestrel itself refuses a decoded NUL in the path, before routing: a bare 400.
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.Empty);
         Assert.That(_s3.Writes, Is.Zero);
     }
 
