@@ -174,6 +174,53 @@ public sealed class SnapshotPersistenceMiddlewareTests
         await Host.Manager.SaveAsync("svc").AsTask().WaitAsync(TestHost.Patience);
     }
 
+    [Test]
+    public async Task Concurrent_mutations_under_on_request_are_each_durable_before_their_answer()
+    {
+        await StartAsync(SnapshotSaveStrategy.OnRequest);
+        var items = Enumerable.Range(0, 20).Select(i => "item-" + i).ToArray();
+
+        var responses = await Task.WhenAll(items.Select(item =>
+            Host.Client.SendAsync(HeaderResolver.Request(HttpMethod.Post, "/items/" + item, "svc", mutating: true))));
+
+        Assert.That(responses.Select(r => r.StatusCode), Is.All.EqualTo(HttpStatusCode.Created));
+        Assert.That(await ReadStoredAsync(), Is.EquivalentTo(items));
+        Assert.That(_svc.Writes, Is.InRange(1, items.Length), "saves merge, never more than one per request");
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Test]
+    public async Task A_long_poll_that_steps_out_of_its_scope_does_not_hold_up_a_save()
+    {
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _holds.Add(finish);
+        await StartAsync(SnapshotSaveStrategy.Manual, configure: app => app.MapGet("/poll", (RequestDelegate)(async context =>
+        {
+            await using (await context.GetSnapshotRequestScope()!.StepOutAsync(context.RequestAborted))
+            {
+                waiting.SetResult();
+                await finish.Task;
+            }
+
+            await context.Response.WriteAsync("polled");
+        })));
+        _svc.Add("x");
+        Host.Manager.MarkModified("svc");
+
+        var poll = Host.Client.SendAsync(HeaderResolver.Request(HttpMethod.Get, "/poll", "svc", mutating: false));
+        await waiting.Task.WaitAsync(TestHost.Patience);
+
+        // The save needs the service's gate exclusively: it gets it while the poll waits outside its scope.
+        await Host.Manager.SaveAsync("svc").AsTask().WaitAsync(TestHost.Patience);
+        finish.SetResult();
+        using var response = await poll.WaitAsync(TestHost.Patience);
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("polled"));
+    }
+
     [TestCase(false, "svc")]
     [TestCase(true, "other")]
     public async Task Requests_outside_persistence_pass_through_without_a_scope(bool enabled, string service)
@@ -216,7 +263,7 @@ public sealed class SnapshotPersistenceMiddlewareTests
 
     private static readonly byte[] BigBody = [.. Enumerable.Range(0, 1 << 20).Select(i => (byte)(i * 31))];
 
-    private async Task StartAsync(SnapshotSaveStrategy save, bool enabled = true, TestProvider[]? extra = null)
+    private async Task StartAsync(SnapshotSaveStrategy save, bool enabled = true, TestProvider[]? extra = null, Action<WebApplication>? configure = null)
     {
         _host = await TestHost.StartAsync(
             [_svc, .. extra ?? []],
@@ -248,6 +295,7 @@ public sealed class SnapshotPersistenceMiddlewareTests
                 }));
                 app.MapPost("/throw", (RequestDelegate)(_ => throw new InvalidOperationException("handler failed")));
                 app.MapPost("/declared", (RequestDelegate)(context => context.Response.WriteAsync("ok"))).WithServiceState("svc", mutating: true);
+                configure?.Invoke(app);
             },
             options =>
             {
