@@ -2,7 +2,6 @@ using LocalStack.Persistence;
 using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Aws;
 using LocalStack.Persistence.AspNetCore.Requests;
-using LocalStack.Persistence.SampleEmulator;
 using LocalStack.Persistence.SampleEmulator.Aws;
 using LocalStack.Persistence.SampleEmulator.DynamoDb;
 using LocalStack.Persistence.SampleEmulator.S3;
@@ -37,6 +36,5 @@ app.UseSnapshotPersistence();
 app.MapSnapshotEndpoints();   // POST /_localstack/state[/<service>]/save|load|reset, GET /_localstack/state
 app.MapSnapshotHealth();      // GET /_localstack/health
 app.Map("/{**path}", (HttpContext http, AwsGateway gateway) => gateway.HandleAsync(http));
-StartupLog.Write(app);
 await app.RunAsync();
 
