@@ -11,11 +11,11 @@ namespace LocalStack.Persistence.SampleEmulator.DynamoDb;
 /// </summary>
 internal sealed class DynamoDbDatabase : IDisposable
 {
-    private readonly SemaphoreSlim _lock = new(1, 1);
-    private readonly Dictionary<string, TableDefinition> _tables = new(StringComparer.Ordinal);
     private const string SelectItem = "SELECT item FROM items WHERE table_name = $table AND pk = $pk AND sk = $sk";
     private const string UpsertItem = "INSERT OR REPLACE INTO items (table_name, pk, sk, item) VALUES ($table, $pk, $sk, $item)";
     private const string RemoveItem = "DELETE FROM items WHERE table_name = $table AND pk = $pk AND sk = $sk";
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly Dictionary<string, TableDefinition> _tables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SqliteCommand> _keyCommands = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
 

@@ -87,6 +87,7 @@ internal static class ItemOperations
         var updated = old?.DeepClone().AsObject() ?? key.DeepClone().AsObject();
         UpdateExpressions.Apply(actions, old, updated, table);
         ValidateItem(updated);
+        table.ValidateIndexKeys(updated);
         return updated;
     }
 

@@ -4,8 +4,8 @@ using LocalStack.Persistence.SampleEmulator.DynamoDb.Expressions;
 namespace LocalStack.Persistence.SampleEmulator.DynamoDb;
 
 /// <summary>
-/// Query (a key range of one partition, in sort key order) and Scan (the whole table in key order), with Limit,
-/// ExclusiveStartKey/LastEvaluatedKey pages, FilterExpression, ProjectionExpression and Select COUNT.
+/// Query (a key range of one partition, in sort key order) and Scan (the whole table in key order), on the table or a
+/// secondary index, with Limit, ExclusiveStartKey/LastEvaluatedKey pages, FilterExpression, ProjectionExpression and Select COUNT.
 /// </summary>
 internal static class QueryOperations
 {
@@ -15,9 +15,13 @@ internal static class QueryOperations
     public static JsonObject Query(DynamoDbDatabase database, DynamoDbRequest request)
     {
         var table = database.Table(request.TableName);
-        RejectIndex(request);
         var keyCondition = request.KeyCondition()
             ?? throw DynamoDbException.Validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
+        if (request.OptionalString("IndexName") is { } indexName)
+        {
+            return QueryIndex(database, request, table, table.Index(indexName), keyCondition);
+        }
+
         var (where, parameters) = KeyConditions.ToSql(keyCondition, table);
         var forward = request.OptionalBool("ScanIndexForward", true);
         if (request.Body["ExclusiveStartKey"] is JsonObject start)
@@ -38,7 +42,7 @@ internal static class QueryOperations
     public static JsonObject Scan(DynamoDbDatabase database, DynamoDbRequest request)
     {
         var table = database.Table(request.TableName);
-        RejectIndex(request);
+        var index = request.OptionalString("IndexName") is { } indexName ? table.Index(indexName) : null;
         var segments = request.OptionalInt("TotalSegments") ?? 1;
         var segment = request.OptionalInt("Segment") ?? 0;
         if (segments is < 1 or > 1_000_000 || segment < 0 || segment >= segments)
@@ -50,20 +54,63 @@ internal static class QueryOperations
         var parameters = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         if (request.Body["ExclusiveStartKey"] is JsonObject start)
         {
-            var (startPk, startSk) = table.KeyOf(start, exact: true);
+            var (startPk, startSk) = table.KeyOf(index is null ? start : table.KeyAttributes(start), exact: true);
             where = " AND (pk, sk) > ($startPk, $startSk)";
             parameters["$startPk"] = startPk;
             parameters["$startSk"] = startSk;
         }
 
         var rows = database.ReadItems(table.Name, where, descending: false, parameters);
+        if (index is not null)
+        {
+            // An index holds only the items that have its key attributes (a sparse index).
+            rows = rows.Where(row => row.Item[index.HashKey] is not null && (index.RangeKey is null || row.Item[index.RangeKey] is not null));
+        }
+
         if (segments > 1)
         {
             // A parallel scan's segment is a stable share of the partition keys, so every item is in exactly one segment.
             rows = rows.Where(row => SegmentOf(table.KeyOf(row.Item, exact: false).Pk, segments) == segment);
         }
 
-        return Page(request, table, rows);
+        return Page(request, table, rows, index);
+    }
+
+    /// <summary>
+    /// A Query on a secondary index: the table's items that match the key condition, ordered by the index sort key (then
+    /// the table key). The emulator keeps no index structure, so this reads the whole table.
+    /// </summary>
+    private static JsonObject QueryIndex(DynamoDbDatabase database, DynamoDbRequest request, TableDefinition table, IndexDefinition index, Condition keyCondition)
+    {
+        var indexKeys = table.KeysOf(index);
+        _ = KeyConditions.ToSql(keyCondition, indexKeys); // validates the condition's shape and types against the index
+        var forward = request.OptionalBool("ScanIndexForward", true);
+        var comparer = Comparer<(byte[] IndexSk, byte[] Pk, byte[] Sk)>.Create((a, b) =>
+        {
+            var order = a.IndexSk.AsSpan().SequenceCompareTo(b.IndexSk);
+            order = order != 0 ? order : a.Pk.AsSpan().SequenceCompareTo(b.Pk);
+            order = order != 0 ? order : a.Sk.AsSpan().SequenceCompareTo(b.Sk);
+            return forward ? order : -order;
+        });
+
+        (byte[], byte[], byte[]) Position(JsonObject item)
+        {
+            var (pk, sk) = table.KeyOf(table.KeyAttributes(item), exact: true);
+            return (index.RangeKey is null ? [] : AttributeValues.KeyBytes(item[index.RangeKey]!), pk, sk);
+        }
+
+        var matches = database.ReadItems(table.Name, string.Empty, descending: false, new Dictionary<string, byte[]>())
+            .Where(row => ExpressionEvaluator.Matches(keyCondition, row.Item))
+            .Select(row => (Row: row, Position: Position(row.Item)))
+            .ToList();
+        if (request.Body["ExclusiveStartKey"] is JsonObject start)
+        {
+            var startPosition = Position(start);
+            matches = matches.Where(m => comparer.Compare(m.Position, startPosition) > 0).ToList();
+        }
+
+        matches.Sort((a, b) => comparer.Compare(a.Position, b.Position));
+        return Page(request, table, matches.Select(m => m.Row), index);
     }
 
     private static int SegmentOf(byte[] partitionKey, int segments)
@@ -78,7 +125,7 @@ internal static class QueryOperations
         return (int)(hash % (uint)segments);
     }
 
-    private static JsonObject Page(DynamoDbRequest request, TableDefinition table, IEnumerable<(JsonObject Item, int Size)> rows)
+    private static JsonObject Page(DynamoDbRequest request, TableDefinition table, IEnumerable<(JsonObject Item, int Size)> rows, IndexDefinition? index = null)
     {
         var limit = request.OptionalInt("Limit");
         if (limit is < 1)
@@ -90,7 +137,7 @@ internal static class QueryOperations
         var projection = request.Projection();
         request.ThrowIfUnusedPlaceholders();
         var select = request.OptionalString("Select") ?? (projection is null ? "ALL_ATTRIBUTES" : "SPECIFIC_ATTRIBUTES");
-        if (select is not ("ALL_ATTRIBUTES" or "COUNT" or "SPECIFIC_ATTRIBUTES"))
+        if (select is not ("ALL_ATTRIBUTES" or "COUNT" or "SPECIFIC_ATTRIBUTES") && !(select == "ALL_PROJECTED_ATTRIBUTES" && index is not null))
         {
             throw DynamoDbException.Validation($"Select {select} is not supported on a table");
         }
@@ -118,6 +165,11 @@ internal static class QueryOperations
                 }
 
                 var (item, size) = enumerator.Current;
+                if (index is not null)
+                {
+                    item = index.Project(item, table);
+                }
+
                 scanned++;
                 bytes += size;
                 last = item;
@@ -142,17 +194,18 @@ internal static class QueryOperations
 
         if (truncated && last is not null)
         {
-            result["LastEvaluatedKey"] = table.KeyAttributes(last);
+            var lastKey = table.KeyAttributes(last);
+            foreach (var key in (ReadOnlySpan<string?>)[index?.HashKey, index?.RangeKey])
+            {
+                if (key is not null)
+                {
+                    lastKey[key] = last[key]!.DeepClone();
+                }
+            }
+
+            result["LastEvaluatedKey"] = lastKey;
         }
 
         return result;
-    }
-
-    private static void RejectIndex(DynamoDbRequest request)
-    {
-        if (request.OptionalString("IndexName") is { } index)
-        {
-            throw DynamoDbException.Validation($"The table does not have the specified index: {index} (secondary indexes are not supported by this emulator)");
-        }
     }
 }

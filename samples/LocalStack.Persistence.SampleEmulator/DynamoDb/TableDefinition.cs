@@ -5,6 +5,30 @@ namespace LocalStack.Persistence.SampleEmulator.DynamoDb;
 
 internal sealed record AttributeDefinition(string Name, string Type);
 
+/// <summary>A global or local secondary index: its key schema and which attributes it projects.</summary>
+internal sealed record IndexDefinition(string Name, bool Global, string HashKey, string? RangeKey, string ProjectionType, IReadOnlyList<string>? NonKeyAttributes)
+{
+    /// <summary>The attributes an index entry holds, given the table's keys: everything (ALL), or keys (and included attributes).</summary>
+    public JsonObject Project(JsonObject item, TableDefinition table)
+    {
+        if (ProjectionType == "ALL")
+        {
+            return item;
+        }
+
+        var projected = new JsonObject();
+        foreach (var (name, value) in item)
+        {
+            if (table.IsKeyAttribute(name) || name == HashKey || name == RangeKey || (NonKeyAttributes?.Contains(name) ?? false))
+            {
+                projected[name] = value?.DeepClone();
+            }
+        }
+
+        return projected;
+    }
+}
+
 /// <summary>A table's schema as CreateTable declared it; stored as JSON in the database's <c>tables</c> table.</summary>
 internal sealed record TableDefinition(
     string Name,
@@ -15,8 +39,31 @@ internal sealed record TableDefinition(
     string TableId,
     string BillingMode,
     long ReadCapacityUnits,
-    long WriteCapacityUnits)
+    long WriteCapacityUnits,
+    IReadOnlyList<IndexDefinition>? Indexes = null)
 {
+    public IndexDefinition Index(string name)
+        => Indexes?.FirstOrDefault(i => i.Name == name)
+            ?? throw DynamoDbException.Validation($"The table does not have the specified index: {name}");
+
+    /// <summary>The index's key schema as a table definition, to validate and evaluate key conditions on it.</summary>
+    public TableDefinition KeysOf(IndexDefinition index) => this with { HashKey = index.HashKey, RangeKey = index.RangeKey };
+
+    /// <summary>Rejects an item whose index key attributes have the wrong type (DynamoDB checks them on every write).</summary>
+    public void ValidateIndexKeys(JsonObject item)
+    {
+        foreach (var index in Indexes ?? [])
+        {
+            foreach (var key in (ReadOnlySpan<string?>)[index.HashKey, index.RangeKey])
+            {
+                if (key is not null && item[key] is { } value && AttributeValues.TypeOf(value) is var actual && actual != TypeOf(key))
+                {
+                    throw DynamoDbException.Validation($"One or more parameter values were invalid: Type mismatch for Index Key {key} Expected: {TypeOf(key)} Actual: {actual} IndexName: {index.Name}");
+                }
+            }
+        }
+    }
+
     public string TypeOf(string attribute) => AttributeDefinitions.First(a => a.Name == attribute).Type;
 
     public bool IsKeyAttribute(string attribute) => attribute == HashKey || attribute == RangeKey;
@@ -31,6 +78,11 @@ internal sealed record TableDefinition(
 
         var pk = KeyPart(item, HashKey, exact);
         var sk = RangeKey is null ? [] : KeyPart(item, RangeKey, exact);
+        if (!exact)
+        {
+            ValidateIndexKeys(item);
+        }
+
         return (pk, sk);
     }
 
@@ -78,5 +130,6 @@ internal sealed record TableDefinition(
 internal sealed record DynamoDbSnapshotState(IReadOnlyList<string> Databases);
 
 [JsonSerializable(typeof(TableDefinition))]
+[JsonSerializable(typeof(IndexDefinition))]
 [JsonSerializable(typeof(DynamoDbSnapshotState))]
 internal sealed partial class DynamoDbJsonContext : JsonSerializerContext;

@@ -16,13 +16,7 @@ internal static class TableOperations
         var definitions = (request.Body["AttributeDefinitions"] as JsonArray ?? [])
             .Select(d => new AttributeDefinition(d!["AttributeName"]!.GetValue<string>(), d["AttributeType"]!.GetValue<string>()))
             .ToArray();
-        var keySchema = (request.Body["KeySchema"] as JsonArray ?? [])
-            .Select(k => (Name: k!["AttributeName"]!.GetValue<string>(), Type: k["KeyType"]!.GetValue<string>()))
-            .ToArray();
-        if (keySchema is not [(_, "HASH")] and not [(_, "HASH"), (_, "RANGE")])
-        {
-            throw DynamoDbException.Validation("1 validation error detected: Invalid KeySchema: the first key must be HASH and an optional second key RANGE");
-        }
+        var keySchema = KeySchema(request.Body);
 
         foreach (var definition in definitions)
         {
@@ -32,7 +26,8 @@ internal static class TableOperations
             }
         }
 
-        foreach (var (attribute, _) in keySchema)
+        var indexes = Indexes(request.Body, keySchema);
+        foreach (var attribute in keySchema.Select(k => k.Name).Concat(indexes.SelectMany(i => new[] { i.HashKey, i.RangeKey })).OfType<string>())
         {
             if (definitions.All(d => d.Name != attribute))
             {
@@ -56,7 +51,8 @@ internal static class TableOperations
             Guid.NewGuid().ToString(),
             billingMode,
             throughput?["ReadCapacityUnits"]?.GetValue<long>() ?? 0,
-            throughput?["WriteCapacityUnits"]?.GetValue<long>() ?? 0);
+            throughput?["WriteCapacityUnits"]?.GetValue<long>() ?? 0,
+            indexes.Count > 0 ? indexes : null);
         database.CreateTable(table);
         return new JsonObject { ["TableDescription"] = Description(database, request, table, "ACTIVE") };
     }
@@ -97,15 +93,96 @@ internal static class TableOperations
         return result;
     }
 
+    private static (string Name, string Type)[] KeySchema(JsonObject owner)
+    {
+        var keySchema = (owner["KeySchema"] as JsonArray ?? [])
+            .Select(k => (Name: k!["AttributeName"]!.GetValue<string>(), Type: k["KeyType"]!.GetValue<string>()))
+            .ToArray();
+        return keySchema is [(_, "HASH")] or [(_, "HASH"), (_, "RANGE")]
+            ? keySchema
+            : throw DynamoDbException.Validation("1 validation error detected: Invalid KeySchema: the first key must be HASH and an optional second key RANGE");
+    }
+
+    private static List<IndexDefinition> Indexes(JsonObject body, (string Name, string Type)[] tableKeys)
+    {
+        var indexes = new List<IndexDefinition>();
+        foreach (var (parameter, global) in new[] { ("GlobalSecondaryIndexes", true), ("LocalSecondaryIndexes", false) })
+        {
+            foreach (var node in body[parameter] as JsonArray ?? [])
+            {
+                var name = node!["IndexName"]?.GetValue<string>() ?? throw DynamoDbException.Validation($"An index of {parameter} has no IndexName");
+                var keys = KeySchema(node.AsObject());
+                if (!global && (keys[0].Name != tableKeys[0].Name || keys.Length != 2 || tableKeys.Length != 2))
+                {
+                    throw DynamoDbException.Validation($"One or more parameter values were invalid: Local secondary index {name} must have the table's hash key and a range key, on a table with a range key");
+                }
+
+                if (indexes.Any(i => i.Name == name))
+                {
+                    throw DynamoDbException.Validation($"One or more parameter values were invalid: Duplicate index name: {name}");
+                }
+
+                var projection = node["Projection"] as JsonObject;
+                indexes.Add(new IndexDefinition(
+                    name,
+                    global,
+                    keys[0].Name,
+                    keys.Length > 1 ? keys[1].Name : null,
+                    projection?["ProjectionType"]?.GetValue<string>() ?? "ALL",
+                    (projection?["NonKeyAttributes"] as JsonArray)?.Select(a => a!.GetValue<string>()).ToArray()));
+            }
+        }
+
+        return indexes;
+    }
+
+    private static JsonArray KeySchemaJson(string hashKey, string? rangeKey)
+    {
+        var keySchema = new JsonArray { new JsonObject { ["AttributeName"] = hashKey, ["KeyType"] = "HASH" } };
+        if (rangeKey is not null)
+        {
+            keySchema.Add(new JsonObject { ["AttributeName"] = rangeKey, ["KeyType"] = "RANGE" });
+        }
+
+        return keySchema;
+    }
+
+    private static JsonArray IndexesJson(TableDefinition table, DynamoDbRequest request, bool global, long count)
+    {
+        var indexes = new JsonArray();
+        foreach (var index in table.Indexes?.Where(i => i.Global == global) ?? [])
+        {
+            var projection = new JsonObject { ["ProjectionType"] = index.ProjectionType };
+            if (index.NonKeyAttributes is { } included)
+            {
+                projection["NonKeyAttributes"] = new JsonArray(included.Select(a => (JsonNode)JsonValue.Create(a)).ToArray());
+            }
+
+            var description = new JsonObject
+            {
+                ["IndexName"] = index.Name,
+                ["IndexArn"] = $"{request.TableArn(table.Name)}/index/{index.Name}",
+                ["KeySchema"] = KeySchemaJson(index.HashKey, index.RangeKey),
+                ["Projection"] = projection,
+                ["ItemCount"] = count,
+                ["IndexSizeBytes"] = 0,
+            };
+            if (global)
+            {
+                description["IndexStatus"] = "ACTIVE";
+                description["ProvisionedThroughput"] = new JsonObject { ["ReadCapacityUnits"] = 0, ["WriteCapacityUnits"] = 0, ["NumberOfDecreasesToday"] = 0 };
+            }
+
+            indexes.Add(description);
+        }
+
+        return indexes;
+    }
+
     private static JsonObject Description(DynamoDbDatabase database, DynamoDbRequest request, TableDefinition table, string status)
     {
         var (count, bytes) = database.Statistics(table.Name);
-        var keySchema = new JsonArray { new JsonObject { ["AttributeName"] = table.HashKey, ["KeyType"] = "HASH" } };
-        if (table.RangeKey is not null)
-        {
-            keySchema.Add(new JsonObject { ["AttributeName"] = table.RangeKey, ["KeyType"] = "RANGE" });
-        }
-
+        var keySchema = KeySchemaJson(table.HashKey, table.RangeKey);
         var description = new JsonObject
         {
             ["TableName"] = table.Name,
@@ -125,6 +202,16 @@ internal static class TableOperations
                 ["NumberOfDecreasesToday"] = 0,
             },
         };
+        if (table.Indexes?.Any(i => i.Global) == true)
+        {
+            description["GlobalSecondaryIndexes"] = IndexesJson(table, request, global: true, count);
+        }
+
+        if (table.Indexes?.Any(i => !i.Global) == true)
+        {
+            description["LocalSecondaryIndexes"] = IndexesJson(table, request, global: false, count);
+        }
+
         if (table.BillingMode == "PAY_PER_REQUEST")
         {
             description["BillingModeSummary"] = new JsonObject { ["BillingMode"] = "PAY_PER_REQUEST" };
