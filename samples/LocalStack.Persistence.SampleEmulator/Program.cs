@@ -1,7 +1,7 @@
 using LocalStack.Persistence;
+using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Aws;
 using LocalStack.Persistence.AspNetCore.Requests;
-using LocalStack.Persistence.SampleEmulator;
 using LocalStack.Persistence.SampleEmulator.Aws;
 using LocalStack.Persistence.SampleEmulator.DynamoDb;
 using LocalStack.Persistence.SampleEmulator.S3;
@@ -33,8 +33,8 @@ builder.Services.AddSnapshotPersistence()
 
 var app = builder.Build();
 app.UseSnapshotPersistence();
-StateEndpoints.Map(app);
+app.MapSnapshotEndpoints();   // POST /_localstack/state[/<service>]/save|load|reset, GET /_localstack/state
+app.MapSnapshotHealth();      // GET /_localstack/health
 app.Map("/{**path}", (HttpContext http, AwsGateway gateway) => gateway.HandleAsync(http));
-StartupLog.Write(app);
 await app.RunAsync();
 

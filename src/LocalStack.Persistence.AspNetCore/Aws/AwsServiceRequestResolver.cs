@@ -1,5 +1,6 @@
 using LocalStack.Persistence.AspNetCore.Requests;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 
 namespace LocalStack.Persistence.AspNetCore.Aws;
 
@@ -114,7 +115,10 @@ public sealed class AwsServiceRequestResolver : IServiceRequestResolver
             return fromQuery.ToString();
         }
 
-        if (!request.HasFormContentType)
+        // Only the query protocol's url-encoded form carries an Action; a multipart form (an S3 browser upload) is
+        // left unread, so that a large upload is not buffered just to learn it has no Action.
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+            || !contentType.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }

@@ -13,7 +13,9 @@ public static class SnapshotPersistenceApplicationBuilderExtensions
     /// <summary>
     /// Runs every request that belongs to a persisted service inside that service's request scope: lazy load on first
     /// use, dirty marking, and, under the on-request save strategy, a durable save before the response is sent (the
-    /// response of a mutating request is held until then; a failed save turns it into a 500 error). The service comes
+    /// response of a mutating request is held until then; a failed save turns it into a 500 error). When the service's
+    /// snapshot cannot be loaded (corrupt, newer version, I/O failure) the request is answered 503 without running the
+    /// handler; both errors are <c>{"service":"s3","status":"error","message":"..."}</c>. The service comes
     /// from endpoint metadata (<see cref="ServiceStateEndpointConventionBuilderExtensions.WithServiceState"/>) or the
     /// registered <see cref="IServiceRequestResolver"/> (default <see cref="AwsServiceRequestResolver"/>).
     /// Place it after routing so that endpoint metadata is visible.

@@ -32,25 +32,35 @@ internal sealed partial class SnapshotPersistenceMiddleware(
         {
             scope = await manager.BeginRequestAsync(resolved.ServiceName, resolved.Mutating, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (ServiceFaultedException exception)
+        catch (Exception exception) when (exception is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
+            // A corrupt snapshot (ServiceFaultedException), or a load that failed for now (I/O): the service cannot
+            // serve this request from its real state, and must not serve it from an empty one.
             LogServiceUnavailable(logger, exception, resolved.ServiceName);
             await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, resolved.ServiceName, exception.Message).ConfigureAwait(false);
             return;
         }
 
-        if (!resolved.Mutating)
+        try
         {
-            await using (scope.ConfigureAwait(false))
+            if (!resolved.Mutating)
             {
-                context.Features.Set<ISnapshotRequestFeature>(new SnapshotRequestFeature(scope));
-                await next(context).ConfigureAwait(false);
+                await using (scope.ConfigureAwait(false))
+                {
+                    context.Features.Set<ISnapshotRequestFeature>(new SnapshotRequestFeature(scope));
+                    await next(context).ConfigureAwait(false);
+                }
+
+                return;
             }
 
-            return;
+            await RunMutatingAsync(context, resolved.ServiceName, scope).ConfigureAwait(false);
         }
-
-        await RunMutatingAsync(context, resolved.ServiceName, scope).ConfigureAwait(false);
+        finally
+        {
+            // The scope has ended: later code (OnCompleted callbacks) must not find it.
+            context.Features.Set<ISnapshotRequestFeature>(null);
+        }
     }
 
     private async Task RunMutatingAsync(HttpContext context, string serviceName, SnapshotRequestScope scope)
@@ -133,7 +143,7 @@ internal sealed partial class SnapshotPersistenceMiddleware(
             cancellationToken: context.RequestAborted);
     }
 
-    [LoggerMessage(200, LogLevel.Error, "Requests to service {ServiceName} are refused: its snapshot could not be loaded.")]
+    [LoggerMessage(200, LogLevel.Error, "Requests to service {ServiceName} are refused with 503: its snapshot could not be loaded.")]
     private static partial void LogServiceUnavailable(ILogger logger, Exception exception, string serviceName);
 
     [LoggerMessage(201, LogLevel.Error, "A mutating request to service {ServiceName} completed but its snapshot was not saved; the client gets an error.")]

@@ -18,7 +18,7 @@ public sealed class EmulatorSmokeTests
         Assert.Multiple(() =>
         {
             Assert.That(exitCode, Is.Zero, emulator.Output);
-            Assert.That(emulator.Output, Does.Contain("Persistence on: save strategy"));
+            Assert.That(emulator.Output, Does.Contain("Snapshot persistence is enabled: save strategy"));
             Assert.That(Directory.Exists(Path.Combine(volume.Path, "state")), Is.True);
         });
     }

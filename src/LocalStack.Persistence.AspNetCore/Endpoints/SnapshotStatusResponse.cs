@@ -1,0 +1,34 @@
+using System.Text.Json.Serialization;
+
+namespace LocalStack.Persistence.AspNetCore;
+
+/// <summary>The answer of <c>GET {prefix}</c>: persistence mode, strategies and the status of every service.</summary>
+internal sealed record SnapshotStatusResponse(
+    [property: JsonPropertyName("persistence")] string Persistence,
+    [property: JsonPropertyName("readOnly")] bool ReadOnly,
+    [property: JsonPropertyName("saveStrategy")] string? SaveStrategy,
+    [property: JsonPropertyName("loadStrategy")] string? LoadStrategy,
+    [property: JsonPropertyName("services")] IReadOnlyList<ServiceStatusLine> Services);
+
+/// <summary>One service in <see cref="SnapshotStatusResponse"/>.</summary>
+internal sealed record ServiceStatusLine(
+    [property: JsonPropertyName("service")] string Service,
+    [property: JsonPropertyName("loaded")] bool Loaded,
+    [property: JsonPropertyName("dirty")] bool Dirty,
+    [property: JsonPropertyName("faulted")] bool Faulted,
+    [property: JsonPropertyName("generation")] long Generation,
+    [property: JsonPropertyName("lastSaved")] DateTimeOffset? LastSaved,
+    [property: JsonPropertyName("storedSize")] long StoredSize,
+    [property: JsonPropertyName("lastError")] string? LastError);
+
+/// <summary>LocalStack's <c>/_localstack/health</c> answer.</summary>
+internal sealed record HealthResponse(
+    [property: JsonPropertyName("services")] IReadOnlyDictionary<string, string> Services,
+    [property: JsonPropertyName("features")] IReadOnlyDictionary<string, string> Features,
+    [property: JsonPropertyName("edition")] string Edition,
+    [property: JsonPropertyName("version")] string Version);
+
+[JsonSerializable(typeof(ServiceResultLine))]
+[JsonSerializable(typeof(SnapshotStatusResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+internal sealed partial class AspNetCoreJsonContext : JsonSerializerContext;
