@@ -51,11 +51,7 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
     public async Task UploadPartAsync(S3Request r)
     {
         var uploadId = r.Query("uploadId")!;
-        var partText = r.Query("partNumber") ?? string.Empty;
-        if (!int.TryParse(partText, NumberStyles.None, CultureInfo.InvariantCulture, out var partNumber) || partNumber is < 1 or > MaxPartNumber)
-        {
-            throw S3Exception.InvalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", partText);
-        }
+        var partNumber = ParsePartNumber(r.Query("partNumber"));
 
         string? algorithm;
         lock (store.Sync)
@@ -77,26 +73,69 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
         }
 
         var part = new S3Part(partNumber, file, received.Length, received.Md5Hex, BucketOperations.Truncate(time.GetUtcNow()), received.ChecksumAlgorithm, received.ChecksumValue);
-        string? old;
-        try
-        {
-            lock (store.Sync)
-            {
-                var upload = FindUpload(r, uploadId);
-                old = upload.Parts.TryGetValue(partNumber, out var previous) ? previous.File : null;
-                upload.Parts[partNumber] = part;
-            }
-        }
-        catch
-        {
-            store.DeleteFiles(file); // aborted, completed or its bucket deleted while the part arrived
-            throw;
-        }
-
-        store.DeleteFiles(old);
+        AddPart(r, uploadId, part);
         r.Response.StatusCode = 200;
         r.Response.Headers.ETag = ObjectOperations.Quote(part.Md5);
         ObjectHeaders.WriteChecksum(r.Response, part.ChecksumAlgorithm, part.ChecksumValue);
+    }
+
+    /// <summary>UploadPartCopy: a part made of (a byte range of) an existing object, <c>x-amz-copy-source[-range]</c>.</summary>
+    public async Task UploadPartCopyAsync(S3Request r)
+    {
+        var uploadId = r.Query("uploadId")!;
+        var partNumber = ParsePartNumber(r.Query("partNumber"));
+        string? algorithm;
+        FileStream content;
+        S3Object source;
+        lock (store.Sync)
+        {
+            algorithm = FindUpload(r, uploadId).Attributes.ChecksumAlgorithm;
+            content = objects.OpenCopySource(r, out source);
+        }
+
+        (byte[] Md5, string? Checksum) hashes;
+        var (file, path) = store.NewFile();
+        long length;
+        await using (content)
+        {
+            try
+            {
+                long start = 0;
+                length = source.Size;
+                if (r.Header("x-amz-copy-source-range") is { Length: > 0 } rangeHeader)
+                {
+                    // Only bytes=first-last, within the object, is valid here (no suffix or open ranges).
+                    var range = ObjectOperations.ParseRange(rangeHeader, source.Size);
+                    if (range is not { } valid || rangeHeader.Contains("=-", StringComparison.Ordinal) || rangeHeader.EndsWith('-'))
+                    {
+                        throw S3Exception.InvalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy", "x-amz-copy-source-range", rangeHeader);
+                    }
+
+                    (start, length) = (valid.Start, valid.End - valid.Start + 1);
+                }
+
+                content.Position = start;
+                await using var destination = ObjectOperations.CreateFile(path);
+                hashes = await ObjectOperations.CopyHashingAsync(new BoundedStream(content, length), destination, algorithm, r.Aborted);
+            }
+            catch
+            {
+                store.DeleteFiles(file);
+                throw;
+            }
+        }
+
+        var part = new S3Part(partNumber, file, length, Convert.ToHexStringLower(hashes.Md5), BucketOperations.Truncate(time.GetUtcNow()), algorithm, hashes.Checksum);
+        AddPart(r, uploadId, part);
+        await S3Xml.WriteAsync(r.Response, "CopyPartResult", xml =>
+        {
+            xml.WriteElementString("LastModified", S3Xml.Timestamp(part.LastModified));
+            xml.WriteElementString("ETag", ObjectOperations.Quote(part.Md5));
+            if (algorithm is not null && part.ChecksumValue is not null)
+            {
+                xml.WriteElementString("Checksum" + algorithm, part.ChecksumValue);
+            }
+        }, r.Aborted);
     }
 
     public async Task CompleteAsync(S3Request r)
@@ -347,6 +386,83 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
             checksum.Append(buffer.AsSpan(0, read));
             await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
         }
+    }
+
+    private static int ParsePartNumber(string? text)
+    {
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var partNumber) || partNumber is < 1 or > MaxPartNumber)
+        {
+            throw S3Exception.InvalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", text ?? string.Empty);
+        }
+
+        return partNumber;
+    }
+
+    /// <summary>Adds (or replaces) a fully written part; its file is deleted when the upload went away meanwhile.</summary>
+    private void AddPart(S3Request r, string uploadId, S3Part part)
+    {
+        string? old;
+        try
+        {
+            lock (store.Sync)
+            {
+                var upload = FindUpload(r, uploadId);
+                old = upload.Parts.TryGetValue(part.PartNumber, out var previous) ? previous.File : null;
+                upload.Parts[part.PartNumber] = part;
+            }
+        }
+        catch
+        {
+            store.DeleteFiles(part.File); // aborted, completed or its bucket deleted while the part arrived
+            throw;
+        }
+
+        store.DeleteFiles(old);
+    }
+
+    /// <summary>A read-only view of the next <c>length</c> bytes of a stream (for copying a byte range).</summary>
+    private sealed class BoundedStream(Stream inner, long length) : Stream
+    {
+        private long _remaining = length;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_remaining <= 0)
+            {
+                return 0;
+            }
+
+            var read = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken);
+            _remaining -= read;
+            return read;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = inner.Read(buffer, offset, (int)Math.Min(count, Math.Max(0, _remaining)));
+            _remaining -= read;
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>The upload, if it exists in the bucket for this key and is not being completed. Call under the lock.</summary>

@@ -326,7 +326,7 @@ internal sealed class ObjectOperations(S3Store store, TimeProvider time)
     private static S3Exception InvalidRange(string header, long size)
         => new(416, "InvalidRange", "The requested range is not satisfiable", ("RangeRequested", header), ("ActualObjectSize", size.ToString(CultureInfo.InvariantCulture)));
 
-    private static (string Bucket, string Key) ParseCopySource(string header)
+    internal static (string Bucket, string Key) ParseCopySource(string header)
     {
         var value = header;
         var query = value.IndexOf('?', StringComparison.Ordinal);
@@ -343,6 +343,18 @@ internal sealed class ObjectOperations(S3Store store, TimeProvider time)
         }
 
         return (value[..slash], value[(slash + 1)..]);
+    }
+
+    /// <summary>Opens the object named by <c>x-amz-copy-source</c> (call under the store's lock).</summary>
+    internal FileStream OpenCopySource(S3Request r, out S3Object source)
+    {
+        var (sourceBucket, sourceKey) = ParseCopySource(r.Header("x-amz-copy-source"));
+        if (!store.GetBucket(r.AccountId, sourceBucket).Objects.TryGetValue(sourceKey, out source!))
+        {
+            throw S3Exception.NoSuchKey(sourceKey);
+        }
+
+        return new FileStream(store.PathOf(source.File), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
     }
 
     /// <returns>304 or 412 when a condition fails, otherwise <see langword="null"/>.</returns>

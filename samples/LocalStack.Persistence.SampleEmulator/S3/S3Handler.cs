@@ -92,7 +92,7 @@ internal sealed class S3Handler(BucketOperations buckets, ObjectOperations objec
 
         return method switch
         {
-            "PUT" when r.Has("uploadId") && r.Http.Headers.ContainsKey("x-amz-copy-source") => throw S3Exception.NotImplemented("UploadPartCopy"),
+            "PUT" when r.Has("uploadId") && r.Http.Headers.ContainsKey("x-amz-copy-source") => multipart.UploadPartCopyAsync(r),
             "PUT" when r.Has("uploadId") => multipart.UploadPartAsync(r),
             "PUT" when r.Http.Headers.ContainsKey("x-amz-copy-source") => objects.CopyObjectAsync(r),
             "PUT" => objects.PutObjectAsync(r),

@@ -34,7 +34,7 @@ public sealed class S3MultipartTests : S3TestBase
 
         var expected = "\"" + Convert.ToHexStringLower(Md5([.. Md5(part1), .. Md5(part2)])) + "-2\"";
         var head = await S3.GetObjectMetadataAsync(bucket, "big.bin");
-        Assert.Multiple(async () =>
+        await Assert.MultipleAsync(async () =>
         {
             Assert.That(etag1, Is.EqualTo(QuotedMd5(part1)));
             Assert.That(complete.ETag, Is.EqualTo(expected));
@@ -66,7 +66,7 @@ public sealed class S3MultipartTests : S3TestBase
         });
 
         var composite = Convert.ToBase64String(S3Checksum.Compute("CRC32", [.. S3Checksum.Compute("CRC32", part1), .. S3Checksum.Compute("CRC32", part2)])) + "-2";
-        Assert.Multiple(async () =>
+        await Assert.MultipleAsync(async () =>
         {
             Assert.That(r1.ChecksumCRC32, Is.EqualTo(Convert.ToBase64String(S3Checksum.Compute("CRC32", part1))));
             Assert.That(complete.ChecksumCRC32, Is.EqualTo(composite));
@@ -102,6 +102,25 @@ public sealed class S3MultipartTests : S3TestBase
             Assert.That(complete.ChecksumType, Is.EqualTo(ChecksumType.FULL_OBJECT));
             Assert.That(get.ChecksumCRC32C, Is.EqualTo(whole));
             Assert.That(Digest(body.ToArray()), Is.EqualTo(Digest([.. part1, .. part2])));
+        });
+    }
+
+    [Test]
+    public async Task UploadPartCopy_builds_parts_from_byte_ranges_of_an_object()
+    {
+        var bucket = await NewBucketAsync();
+        var source = RandomBytes(5 * MiB + 4321, seed: 8);
+        await S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "source", InputStream = new MemoryStream(source) });
+        var init = await S3.InitiateMultipartUploadAsync(bucket, "assembled");
+        var first = await S3.CopyPartAsync(new CopyPartRequest { SourceBucket = bucket, SourceKey = "source", DestinationBucket = bucket, DestinationKey = "assembled", UploadId = init.UploadId, PartNumber = 1, FirstByte = 0, LastByte = (5 * MiB) - 1 });
+        var second = await S3.CopyPartAsync(new CopyPartRequest { SourceBucket = bucket, SourceKey = "source", DestinationBucket = bucket, DestinationKey = "assembled", UploadId = init.UploadId, PartNumber = 2, FirstByte = 5 * MiB, LastByte = source.Length - 1 });
+        await S3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = bucket, Key = "assembled", UploadId = init.UploadId, PartETags = [new PartETag(1, first.ETag), new PartETag(2, second.ETag)] });
+
+        await Assert.MultipleAsync(async () =>
+        {
+            Assert.That(first.ETag, Is.EqualTo(QuotedMd5(source[..(5 * MiB)])));
+            Assert.That(second.ETag, Is.EqualTo(QuotedMd5(source[(5 * MiB)..])));
+            Assert.That(Digest(await GetBytesAsync(bucket, "assembled")), Is.EqualTo(Digest(source)));
         });
     }
 
@@ -168,7 +187,7 @@ public sealed class S3MultipartTests : S3TestBase
         using var transfer = new TransferUtility(S3);
         await transfer.UploadAsync(new TransferUtilityUploadRequest { BucketName = bucket, Key = "tu.bin", InputStream = new MemoryStream(data), PartSize = 5 * MiB });
         var head = await S3.GetObjectMetadataAsync(bucket, "tu.bin");
-        Assert.Multiple(async () =>
+        await Assert.MultipleAsync(async () =>
         {
             Assert.That(head.ETag, Does.EndWith("-4\""));
             Assert.That(Digest(await GetBytesAsync(bucket, "tu.bin")), Is.EqualTo(Digest(data)));
