@@ -1,4 +1,5 @@
 using LocalStack.Persistence;
+using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Aws;
 using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.SampleEmulator;
@@ -33,7 +34,8 @@ builder.Services.AddSnapshotPersistence()
 
 var app = builder.Build();
 app.UseSnapshotPersistence();
-StateEndpoints.Map(app);
+app.MapSnapshotEndpoints();   // POST /_localstack/state[/<service>]/save|load|reset, GET /_localstack/state
+app.MapSnapshotHealth();      // GET /_localstack/health
 app.Map("/{**path}", (HttpContext http, AwsGateway gateway) => gateway.HandleAsync(http));
 StartupLog.Write(app);
 await app.RunAsync();

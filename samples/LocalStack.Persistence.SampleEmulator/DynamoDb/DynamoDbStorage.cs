@@ -1,0 +1,95 @@
+using LocalStack.Persistence.SampleEmulator.Aws;
+
+namespace LocalStack.Persistence.SampleEmulator.DynamoDb;
+
+/// <summary>
+/// The live DynamoDB databases, one SQLite file per account and region in the service's working folder, opened on
+/// first use. Restore and reset (which run with no request in flight) close and replace them.
+/// </summary>
+internal sealed class DynamoDbStorage : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, DynamoDbDatabase> _databases = new(StringComparer.Ordinal);
+
+    public DynamoDbStorage(WorkingDirectories workingDirectories)
+    {
+        Directory = workingDirectories.For(DynamoDbModule.ServiceName);
+
+        // Files left by an earlier process are unsaved changes of a run that ended (or crashed): the service's state
+        // is its last snapshot, which a load brings back, never what the working folder happens to hold.
+        DeleteFiles();
+    }
+
+    public string Directory { get; }
+
+    public static string FileNameOf(string accountId, string region)
+    {
+        if (accountId.Length == 0 || region.Length == 0 || !accountId.All(char.IsAsciiDigit) || !region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            throw DynamoDbException.Validation($"The account '{accountId}' or region '{region}' is not valid");
+        }
+
+        return $"{accountId}_{region}.db";
+    }
+
+    public DynamoDbDatabase Get(string accountId, string region) => Open(FileNameOf(accountId, region));
+
+    public DynamoDbDatabase Open(string fileName)
+    {
+        lock (_lock)
+        {
+            if (!_databases.TryGetValue(fileName, out var database))
+            {
+                database = new DynamoDbDatabase(Path.Combine(Directory, fileName));
+                _databases[fileName] = database;
+            }
+
+            return database;
+        }
+    }
+
+    /// <summary>The open databases, by file name.</summary>
+    public IReadOnlyList<DynamoDbDatabase> Databases
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _databases.Values.OrderBy(d => d.FileName, StringComparer.Ordinal).ToArray();
+            }
+        }
+    }
+
+    public void CloseAll()
+    {
+        lock (_lock)
+        {
+            foreach (var database in _databases.Values)
+            {
+                database.Dispose();
+            }
+
+            _databases.Clear();
+        }
+    }
+
+    /// <summary>Closes every database and deletes every database file (with its -wal and -shm files).</summary>
+    public void DeleteAll()
+    {
+        CloseAll();
+        DeleteFiles();
+    }
+
+    public void Dispose() => CloseAll();
+
+    private void DeleteFiles()
+    {
+        foreach (var pattern in (ReadOnlySpan<string>)["*.db", "*.db-wal", "*.db-shm", "*.db-journal"])
+        {
+            foreach (var file in System.IO.Directory.EnumerateFiles(Directory, pattern))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+}

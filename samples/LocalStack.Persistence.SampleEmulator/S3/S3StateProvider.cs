@@ -1,0 +1,98 @@
+using System.Runtime.InteropServices;
+using LocalStack.Persistence.State;
+using LocalStack.Persistence.Storage;
+
+namespace LocalStack.Persistence.SampleEmulator.S3;
+
+/// <summary>
+/// Persists S3: bucket, object and upload metadata as JSON (the state), object and part bytes as assets
+/// (<c>objects/&lt;file&gt;</c>), hard-linked into the generation at capture and back into the working folder at restore.
+/// </summary>
+/// <remarks>
+/// Hard-linking a committed generation's files into the working folder is safe here because object files are never
+/// written in place: the emulator only creates new files and deletes old ones, and a delete removes one name only.
+/// </remarks>
+internal sealed partial class S3StateProvider(S3Store store) : JsonServiceStateProvider<S3StateDocument>(S3Module.ServiceName, S3JsonContext.Default.S3StateDocument)
+{
+    private const string AssetFolder = "objects/";
+
+    protected override S3StateDocument Capture()
+    {
+        lock (store.Sync)
+        {
+            return store.ToDocument();
+        }
+    }
+
+    protected override void Restore(S3StateDocument state) => throw new NotSupportedException("RestoreStateAsync restores the assets too.");
+
+    protected override void Reset()
+    {
+        lock (store.Sync)
+        {
+            store.Clear();
+        }
+    }
+
+    protected override async ValueTask<S3StateDocument> CaptureStateAsync(SnapshotContext context, CancellationToken cancellationToken)
+    {
+        // The exclusive gate is held: no request is writing, so the files and the document agree.
+        S3StateDocument document;
+        string[] files;
+        lock (store.Sync)
+        {
+            document = store.ToDocument();
+            files = [.. store.ReferencedFiles().Distinct(StringComparer.Ordinal)];
+        }
+
+        foreach (var file in files)
+        {
+            await context.StageFileAsync(store.PathOf(file), AssetFolder + file, cancellationToken);
+        }
+
+        return document;
+    }
+
+    protected override ValueTask RestoreStateAsync(S3StateDocument state, SnapshotContext context, CancellationToken cancellationToken)
+    {
+        var files = state.Accounts.SelectMany(a => a.Buckets)
+            .SelectMany(b => b.Objects.Select(o => o.File).Concat(b.Uploads.SelectMany(u => u.Parts.Select(p => p.File))))
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
+        lock (store.Sync)
+        {
+            store.Clear();
+            foreach (var file in files)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!S3Store.IsValidFileName(file))
+                {
+                    throw new SnapshotCorruptException(context.AssetDirectory ?? context.ServiceName, $"it names object file '{file}', which is not a file name the S3 emulator writes.");
+                }
+
+                var asset = context.GetAssetPath(AssetFolder + file)
+                    ?? throw new SnapshotCorruptException(context.AssetDirectory ?? context.ServiceName, $"its object file '{file}' is missing from asset generation {context.Generation}.");
+                LinkOrCopy(asset, store.PathOf(file));
+            }
+
+            store.Load(state);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static void LinkOrCopy(string source, string destination)
+    {
+        if (!OperatingSystem.IsLinux() || Link(NullTerminated(source), NullTerminated(destination)) != 0)
+        {
+            File.Copy(source, destination, overwrite: false);
+        }
+    }
+
+    private static byte[] NullTerminated(string path) => System.Text.Encoding.UTF8.GetBytes(path + "\0");
+
+    // Byte arrays (UTF-8, NUL-terminated) rather than strings: no string marshalling, so no unsafe code in the sample.
+    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Link(byte[] oldPath, byte[] newPath);
+}

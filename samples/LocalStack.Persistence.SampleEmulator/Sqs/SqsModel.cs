@@ -1,0 +1,150 @@
+using System.Text.Json.Serialization;
+
+namespace LocalStack.Persistence.SampleEmulator.Sqs;
+
+/// <summary>The queues of one account in one region. The dictionary is guarded by <see cref="Sync"/>.</summary>
+internal sealed class SqsStore
+{
+    [JsonIgnore]
+    public Lock Sync { get; } = new();
+
+    public Dictionary<string, SqsQueue> Queues { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// One queue with everything a restart must keep: its attributes, every message (visible, delayed and in flight with
+/// its receipt handle and deadline) and the FIFO bookkeeping. Times are absolute Unix milliseconds, so an in-flight
+/// message stays invisible across a restart until its deadline. Guarded by <see cref="Sync"/>.
+/// </summary>
+internal sealed class SqsQueue
+{
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string Name { get; set; } = "";
+
+    public string AccountId { get; set; } = "";
+
+    public string Region { get; set; } = "";
+
+    /// <summary>The settable attributes, defaults included (read-only ones are computed).</summary>
+    public Dictionary<string, string> Attributes { get; set; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Unix seconds, as AWS reports them.</summary>
+    public long CreatedTimestamp { get; set; }
+
+    /// <summary>Unix seconds.</summary>
+    public long LastModifiedTimestamp { get; set; }
+
+    /// <summary>In send order (for FIFO queues, sequence order).</summary>
+    public List<SqsMessage> Messages { get; set; } = [];
+
+    /// <summary>FIFO deduplication records by key (the deduplication id, prefixed by the group when scoped per group).</summary>
+    public Dictionary<string, SqsDeduplicationRecord> Deduplication { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The last FIFO sequence number handed out.</summary>
+    public long SequenceCounter { get; set; }
+
+    /// <summary>Unix milliseconds of the last purge (AWS allows one purge per 60 seconds).</summary>
+    public long? LastPurgeTimestamp { get; set; }
+
+    [JsonIgnore]
+    public Lock Sync { get; } = new();
+
+    /// <summary>Set when the queue is deleted (or replaced by a load), so that a request holding it stops using it.</summary>
+    [JsonIgnore]
+    public bool Deleted { get; set; }
+
+    [JsonIgnore]
+    public bool IsFifo => Attributes.TryGetValue(SqsAttributes.FifoQueue, out var fifo) && fifo == "true";
+
+    [JsonIgnore]
+    public string Arn => $"arn:aws:sqs:{Region}:{AccountId}:{Name}";
+
+    /// <summary>Completes at the next change that may make a message receivable. Read under <see cref="Sync"/>.</summary>
+    [JsonIgnore]
+    public Task Changed => _changed.Task;
+
+    /// <summary>Wakes the long polls waiting on this queue. Call under <see cref="Sync"/>.</summary>
+    public void NotifyChanged()
+    {
+        var previous = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        previous.TrySetResult();
+    }
+
+    public int IntAttribute(string name) => int.Parse(Attributes[name], System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>One message. <see cref="VisibleAt"/> is the end of its delay before the first receive, then its visibility deadline.</summary>
+internal sealed class SqsMessage
+{
+    public string MessageId { get; set; } = "";
+
+    public string Body { get; set; } = "";
+
+    public string Md5OfBody { get; set; } = "";
+
+    public Dictionary<string, SqsMessageAttribute>? MessageAttributes { get; set; }
+
+    public string? Md5OfMessageAttributes { get; set; }
+
+    /// <summary>The <c>AWSTraceHeader</c> system attribute, the only one a sender may set.</summary>
+    public string? AwsTraceHeader { get; set; }
+
+    public string? Md5OfMessageSystemAttributes { get; set; }
+
+    public string SenderId { get; set; } = "";
+
+    /// <summary>Unix milliseconds.</summary>
+    public long SentTimestamp { get; set; }
+
+    /// <summary>Unix milliseconds: not receivable before.</summary>
+    public long VisibleAt { get; set; }
+
+    public int ReceiveCount { get; set; }
+
+    /// <summary>Unix milliseconds.</summary>
+    public long? FirstReceiveTimestamp { get; set; }
+
+    /// <summary>The receipt handle of the latest receive; only it deletes the message.</summary>
+    public string? ReceiptHandle { get; set; }
+
+    public string? MessageGroupId { get; set; }
+
+    public string? MessageDeduplicationId { get; set; }
+
+    public string? SequenceNumber { get; set; }
+
+    /// <summary>Set when the message was moved here by a redrive policy.</summary>
+    public string? DeadLetterQueueSourceArn { get; set; }
+
+    public bool IsVisible(long now) => VisibleAt <= now;
+
+    public bool IsInFlight(long now) => ReceiveCount > 0 && VisibleAt > now;
+
+    public bool IsDelayed(long now) => ReceiveCount == 0 && VisibleAt > now;
+}
+
+internal sealed class SqsMessageAttribute
+{
+    public string DataType { get; set; } = "";
+
+    public string? StringValue { get; set; }
+
+    public byte[]? BinaryValue { get; set; }
+
+    [JsonIgnore]
+    public bool IsBinary => DataType.StartsWith("Binary", StringComparison.Ordinal);
+}
+
+internal sealed class SqsDeduplicationRecord
+{
+    public string MessageId { get; set; } = "";
+
+    public string? SequenceNumber { get; set; }
+
+    /// <summary>Unix milliseconds: the end of the 5-minute deduplication interval.</summary>
+    public long ExpiresAt { get; set; }
+}
