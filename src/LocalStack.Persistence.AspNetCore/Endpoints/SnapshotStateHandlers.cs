@@ -42,7 +42,7 @@ internal static class SnapshotStateHandlers
             services.GetService<ISaveStrategy>()?.Name,
             services.GetService<ILoadStrategy>()?.Name,
             lines);
-        return WriteJsonAsync(context, StatusCodes.Status200OK, response, AspNetCoreJsonContext.Default.SnapshotStatusResponse);
+        return WriteJsonAsync(context, StatusCodes.Status200OK, response, AspNetCoreJsonContext.Relaxed.SnapshotStatusResponse);
     }
 
     public static async Task AllServicesAsync(HttpContext context)
@@ -149,7 +149,7 @@ internal static class SnapshotStateHandlers
             return;
         }
 
-        await WriteJsonAsync(context, StatusCodes.Status200OK, new ServiceResultLine(service, ServiceResultLine.OkStatus), AspNetCoreJsonContext.Default.ServiceResultLine).ConfigureAwait(false);
+        await WriteJsonAsync(context, StatusCodes.Status200OK, new ServiceResultLine(service, ServiceResultLine.OkStatus), AspNetCoreJsonContext.Relaxed.ServiceResultLine).ConfigureAwait(false);
     }
 
     public static Task HealthAsync(HttpContext context, string version)
@@ -162,7 +162,7 @@ internal static class SnapshotStateHandlers
         }
 
         var features = new Dictionary<string, string>(StringComparer.Ordinal) { ["persistence"] = SnapshotHealth.GetPersistenceFeature(manager) };
-        return WriteJsonAsync(context, StatusCodes.Status200OK, new HealthResponse(services, features, "community", version), AspNetCoreJsonContext.Default.HealthResponse);
+        return WriteJsonAsync(context, StatusCodes.Status200OK, new HealthResponse(services, features, "community", version), AspNetCoreJsonContext.Relaxed.HealthResponse);
     }
 
     private static bool IsOperation([NotNullWhen(true)] string? operation) => operation is "save" or "load" or "reset";
@@ -186,7 +186,7 @@ internal static class SnapshotStateHandlers
     }
 
     private static Task ErrorAsync(HttpContext context, int statusCode, string? service, string message)
-        => WriteJsonAsync(context, statusCode, new ServiceResultLine(service, ServiceResultLine.ErrorStatus, message), AspNetCoreJsonContext.Default.ServiceResultLine);
+        => WriteJsonAsync(context, statusCode, new ServiceResultLine(service, ServiceResultLine.ErrorStatus, message), AspNetCoreJsonContext.Relaxed.ServiceResultLine);
 
     private static Task WriteJsonAsync<T>(HttpContext context, int statusCode, T value, JsonTypeInfo<T> typeInfo)
     {
@@ -196,9 +196,9 @@ internal static class SnapshotStateHandlers
 
     private static async ValueTask WriteLineAsync(PipeWriter writer, ServiceResultLine line, CancellationToken cancellationToken)
     {
-        using (var json = new Utf8JsonWriter(writer))
+        using (var json = new Utf8JsonWriter(writer, new JsonWriterOptions { Encoder = AspNetCoreJsonContext.Encoder }))
         {
-            JsonSerializer.Serialize(json, line, AspNetCoreJsonContext.Default.ServiceResultLine);
+            JsonSerializer.Serialize(json, line, AspNetCoreJsonContext.Relaxed.ServiceResultLine);
         }
 
         writer.Write("\n"u8);

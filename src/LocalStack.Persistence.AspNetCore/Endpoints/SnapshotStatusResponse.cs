@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace LocalStack.Persistence.AspNetCore;
@@ -31,4 +33,11 @@ internal sealed record HealthResponse(
 [JsonSerializable(typeof(ServiceResultLine))]
 [JsonSerializable(typeof(SnapshotStatusResponse))]
 [JsonSerializable(typeof(HealthResponse))]
-internal sealed partial class AspNetCoreJsonContext : JsonSerializerContext;
+internal sealed partial class AspNetCoreJsonContext : JsonSerializerContext
+{
+    /// <summary>Relaxed escaping keeps messages readable in a terminal (<c>'s3'</c>, not <c>\u0027s3\u0027</c>); these answers are JSON for API clients, never embedded in HTML.</summary>
+    public static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
+    /// <summary>The context the endpoints and the middleware write with.</summary>
+    public static AspNetCoreJsonContext Relaxed { get; } = new(new JsonSerializerOptions { Encoder = Encoder });
+}

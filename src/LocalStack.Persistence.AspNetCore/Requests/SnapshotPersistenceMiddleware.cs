@@ -138,7 +138,7 @@ internal sealed partial class SnapshotPersistenceMiddleware(
         context.Response.StatusCode = statusCode;
         return context.Response.WriteAsJsonAsync(
             new ServiceResultLine(serviceName, ServiceResultLine.ErrorStatus, message),
-            AspNetCoreJsonContext.Default.ServiceResultLine,
+            AspNetCoreJsonContext.Relaxed.ServiceResultLine,
             contentType: "application/json",
             cancellationToken: context.RequestAborted);
     }

@@ -58,11 +58,12 @@ public sealed class AllServicesEndpointTests
 
         // Two lines (fast, broken) must arrive while "slow" is provably still inside its write.
         await slowStarted.Task.WaitAsync(TestHost.Patience);
-        var early = new List<JsonNode>
+        var earlyLines = new[]
         {
-            JsonNode.Parse((await reader.ReadLineAsync().WaitAsync(TestHost.Patience))!)!,
-            JsonNode.Parse((await reader.ReadLineAsync().WaitAsync(TestHost.Patience))!)!,
+            (await reader.ReadLineAsync().WaitAsync(TestHost.Patience))!,
+            (await reader.ReadLineAsync().WaitAsync(TestHost.Patience))!,
         };
+        var early = earlyLines.Select(line => JsonNode.Parse(line)!).ToList();
         Assert.That(releaseSlow.Task.IsCompleted, Is.False);
         Assert.That(_host.Manager.GetStatus("slow").Dirty, Is.True, "slow has not finished saving");
 
@@ -75,6 +76,7 @@ public sealed class AllServicesEndpointTests
         var broken = early.Single(l => (string?)l["service"] == "broken");
         Assert.That((string?)broken["status"], Is.EqualTo("error"));
         Assert.That((string?)broken["message"], Does.Contain("simulated failure writing the snapshot of 'broken'"));
+        Assert.That(earlyLines, Has.Some.Contains("'broken'"), "readable in a terminal, no \\u0027");
         Assert.That(last.ToJsonString(), Is.EqualTo("""{"service":"slow","status":"ok"}"""));
         Assert.That(File.Exists(_host.SnapshotPath("slow")), Is.True);
         Assert.That(File.Exists(_host.SnapshotPath("broken")), Is.False);

@@ -77,6 +77,7 @@ public sealed class OneServiceEndpointTests
         using var response = await _host.Client.PostAsync("/_localstack/state/lambda/save", null);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("Unknown service 'lambda'"), "readable in a terminal, no \\u0027");
         var body = await Json.ReadAsync(response);
         Assert.That((string?)body["service"], Is.EqualTo("lambda"));
         Assert.That((string?)body["status"], Is.EqualTo("error"));
