@@ -12,7 +12,7 @@ namespace LocalStack.Persistence.AspNetCore.Aws;
 /// (<c>/&lt;12-digit account&gt;/&lt;queue&gt;</c>), and finally <see cref="DefaultServiceName"/>.
 /// The operation comes from <c>X-Amz-Target</c> or the query protocol's <c>Action</c> (query string or form body);
 /// reads are operations named <c>List*</c>, <c>Get*</c>, <c>Describe*</c>, <c>Head*</c>, <c>Query</c>, <c>Scan</c>,
-/// <c>BatchGet*</c>, and, without an operation (REST services such as S3), <c>GET</c> and <c>HEAD</c>. Everything else
+/// <c>BatchGet*</c>, <c>TransactGet*</c>, and, without an operation (REST services such as S3), <c>GET</c> and <c>HEAD</c>. Everything else
 /// mutates: SQS <c>ReceiveMessage</c> changes visibility and receive counts.
 /// Requests under <c>/_localstack</c> and <c>/_aws</c> belong to no service.
 /// </summary>
@@ -32,7 +32,7 @@ public sealed class AwsServiceRequestResolver : IServiceRequestResolver
         ["AWSStepFunctions"] = "stepfunctions",
     };
 
-    private static readonly string[] ReadPrefixes = ["List", "Get", "Describe", "Head", "BatchGet"];
+    private static readonly string[] ReadPrefixes = ["List", "Get", "Describe", "Head", "BatchGet", "TransactGet"];
 
     /// <summary>Creates a resolver.</summary>
     /// <param name="defaultServiceName">
@@ -64,9 +64,10 @@ public sealed class AwsServiceRequestResolver : IServiceRequestResolver
 
         var target = request.Headers["X-Amz-Target"].ToString();
         var dot = target.IndexOf('.', StringComparison.Ordinal);
-        var operation = dot > 0 ? target[(dot + 1)..] : await ReadActionAsync(request, cancellationToken).ConfigureAwait(false);
+        var signedFor = AwsCredentialScope.FromRequest(request)?.Service;
+        var operation = dot > 0 ? target[(dot + 1)..] : await ReadActionAsync(request, signedFor, cancellationToken).ConfigureAwait(false);
 
-        var service = AwsCredentialScope.FromRequest(request)?.Service
+        var service = signedFor
             ?? (dot > 0 && TargetPrefixes.TryGetValue(target[..dot], out var fromTarget) ? fromTarget : null)
             ?? ServiceFromHost(request.Host.Host)
             ?? ServiceFromPath(request.Path)
@@ -108,11 +109,20 @@ public sealed class AwsServiceRequestResolver : IServiceRequestResolver
         return true;
     }
 
-    private static async ValueTask<string?> ReadActionAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async ValueTask<string?> ReadActionAsync(HttpRequest request, string? signedFor, CancellationToken cancellationToken)
     {
         if (request.Query.TryGetValue("Action", out var fromQuery))
         {
             return fromQuery.ToString();
+        }
+
+        // The query protocol POSTs its form; S3 never has an Action, and an S3 upload that merely says it is a form
+        // (PutObject with that Content-Type, aws-chunked) must not be buffered and parsed.
+        if (!HttpMethods.IsPost(request.Method)
+            || signedFor == "s3"
+            || request.Headers.ContentEncoding.ToString().Contains("aws-chunked", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
         }
 
         // Only the query protocol's url-encoded form carries an Action; a multipart form (an S3 browser upload) is
@@ -125,7 +135,18 @@ public sealed class AwsServiceRequestResolver : IServiceRequestResolver
 
         // Buffered so that the handler can read the form (or the raw body) again.
         request.EnableBuffering();
-        var form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException)
+        {
+            // Over the form limits or malformed: no operation known, so the request counts as mutating (the safe side).
+            request.Body.Position = 0;
+            return null;
+        }
+
         request.Body.Position = 0;
         return form.TryGetValue("Action", out var fromForm) ? fromForm.ToString() : null;
     }

@@ -39,8 +39,9 @@ namespace LocalStack.Persistence.Coordination;
 /// every caller waiting for that load, and the next request tries again.
 /// </para>
 /// <para>
-/// <b>Services never loaded.</b> A save of a service that was neither loaded nor modified does not write: its stored
-/// snapshot already is its state (so saving every service never replaces a snapshot with an empty state).
+/// <b>Services never loaded.</b> A save of a service that was neither loaded nor modified does not write when a snapshot
+/// is stored: that snapshot already is its state (so saving every service never replaces a snapshot with an empty
+/// state). With no snapshot stored, the save writes the service's (empty) state like any other.
 /// </para>
 /// </remarks>
 public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable

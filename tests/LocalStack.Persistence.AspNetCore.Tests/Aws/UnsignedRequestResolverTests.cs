@@ -33,6 +33,7 @@ public sealed class UnsignedRequestResolverTests : IDisposable
     [TestCase("DynamoDB_20120810.PutItem", "dynamodb", true)]
     [TestCase("DynamoDB_20120810.GetItem", "dynamodb", false)]
     [TestCase("DynamoDB_20120810.TransactWriteItems", "dynamodb", true)]
+    [TestCase("DynamoDB_20120810.TransactGetItems", "dynamodb", false)]
     [TestCase("AmazonSQS.SendMessage", "sqs", true)]
     [TestCase("AmazonSQS.ReceiveMessage", "sqs", true)]
     [TestCase("AmazonSQS.ListQueues", "sqs", false)]
@@ -137,6 +138,40 @@ public sealed class UnsignedRequestResolverTests : IDisposable
 
         Assert.That(captured.Resolved, Is.EqualTo(new ServiceRequest("s3", Mutating: true)));
         Assert.That(captured.BodyReadAfterwards, Does.Contain("file body"));
+    }
+
+    [TestCase("PUT", null)]
+    [TestCase("POST", "aws-chunked")]
+    public async Task An_upload_that_only_says_it_is_a_form_is_not_parsed(string method, string? contentEncoding)
+    {
+        // S3 PutObject with Content-Type application/x-www-form-urlencoded: the bytes are the object, not a form.
+        const string body = "Action=ListQueues&this=is+an+object+body";
+        var captured = await SendAsync(_withDefault, new HttpMethod(method), "/photos/form.txt", request =>
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded");
+            if (contentEncoding is not null)
+            {
+                request.Content.Headers.ContentEncoding.Add(contentEncoding);
+            }
+        });
+
+        Assert.That(captured.Resolved, Is.EqualTo(new ServiceRequest("s3", Mutating: true)), "read as the query protocol's ListQueues");
+        Assert.That(captured.BodyReadAfterwards, Is.EqualTo(body));
+    }
+
+    [Test]
+    public async Task A_form_over_the_limits_is_a_mutating_request_not_an_error()
+    {
+        // More fields than the form reader's default limit (1,024): unreadable as a form, so the safe answer is "mutating".
+        var body = "Action=ListQueues&" + string.Join('&', Enumerable.Range(0, 1_100).Select(i => $"f{i}=v"));
+        var captured = await SendAsync(_withDefault, HttpMethod.Post, "/", request =>
+        {
+            request.Headers.Host = "sqs.us-east-1.localhost.localstack.cloud";
+            request.Content = new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded");
+        });
+
+        Assert.That(captured.Resolved, Is.EqualTo(new ServiceRequest("sqs", Mutating: true)));
+        Assert.That(captured.BodyReadAfterwards, Is.EqualTo(body));
     }
 
     private async Task<CapturedRequest> SendAsync(CaptureServer server, HttpMethod method, string path, Action<HttpRequestMessage> configure)
