@@ -107,14 +107,14 @@ public sealed class SnapshotPersistenceMiddlewareTests
         var stored = new TestProvider("svc");
         stored.Add("from-disk");
         await new ServiceSnapshotter(Host.App.Services.GetRequiredService<ISnapshotStore>()).SaveAsync(stored);
-        _svc.FailRestore = true;
+        _svc.FailRestores = int.MaxValue;
 
         using var refused = await Host.Client.SendAsync(HeaderResolver.Request(HttpMethod.Get, "/items", "svc", mutating: false));
-        _svc.FailRestore = false;
+        _svc.FailRestores = 0;
         using var served = await Host.Client.SendAsync(HeaderResolver.Request(HttpMethod.Get, "/items", "svc", mutating: false));
 
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
-        Assert.That((string?)(await Json.ReadAsync(refused))["message"], Does.Contain("simulated failure reading the snapshot of 'svc'"));
+        Assert.That((string?)(await Json.ReadAsync(refused))["message"], Does.Contain("simulated transient failure reading the snapshot of 'svc'"));
         Assert.That(await served.Content.ReadAsStringAsync(), Is.EqualTo("scope:from-disk"));
     }
 

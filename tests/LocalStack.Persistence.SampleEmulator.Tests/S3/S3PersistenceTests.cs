@@ -71,9 +71,9 @@ public sealed class S3PersistenceTests
                 Assert.That(head.ETag, Is.EqualTo(smallETag));
                 Assert.That(head.Headers.ContentType, Is.EqualTo("text/plain"));
                 Assert.That(head.Metadata["x-amz-meta-owner"], Is.EqualTo("alice"));
-                Assert.That(Digest(await GetAsync(s3, "keep", "large.bin")), Is.EqualTo(Digest(large)));
+                Assert.That(S3TestBase.Digest(await GetAsync(s3, "keep", "large.bin")), Is.EqualTo(S3TestBase.Digest(large)));
                 Assert.That(multiHead.ETag, Is.EqualTo(multipartETag));
-                Assert.That(Digest(await GetAsync(s3, "keep", "multi.bin")), Is.EqualTo(Digest([.. part1, .. part2])));
+                Assert.That(S3TestBase.Digest(await GetAsync(s3, "keep", "multi.bin")), Is.EqualTo(S3TestBase.Digest([.. part1, .. part2])));
                 Assert.That(Encoding.UTF8.GetString(await GetAsync(s3, "other", "overwritten")), Is.EqualTo("saved version"));
                 Assert.That(Encoding.UTF8.GetString(await GetAsync(s3, "other", "deleted-after-save")), Is.EqualTo("still here"));
                 Assert.That(parts.Parts.Select(p => (p.PartNumber, p.Size)), Is.EqualTo(new[] { ((int?)1, (long?)pending1.Length) }));
@@ -86,7 +86,7 @@ public sealed class S3PersistenceTests
             var pendingHead = await s3.GetObjectMetadataAsync("keep", "pending.bin");
             await Assert.MultipleAsync(async () =>
             {
-                Assert.That(Digest(await GetAsync(s3, "keep", "pending.bin")), Is.EqualTo(Digest([.. pending1, .. pending2])));
+                Assert.That(S3TestBase.Digest(await GetAsync(s3, "keep", "pending.bin")), Is.EqualTo(S3TestBase.Digest([.. pending1, .. pending2])));
                 Assert.That(pendingHead.Headers.ContentType, Is.EqualTo("application/x-pending"));
             });
 
@@ -104,7 +104,7 @@ public sealed class S3PersistenceTests
             await Assert.MultipleAsync(async () =>
             {
                 Assert.That(keep.S3Objects.Select(o => o.Key), Is.EqualTo(new[] { "docs/small.txt", "multi.bin", "pending.bin" }));
-                Assert.That(Digest(await GetAsync(s3, "keep", "pending.bin")), Is.EqualTo(Digest([.. pending1, .. pending2])));
+                Assert.That(S3TestBase.Digest(await GetAsync(s3, "keep", "pending.bin")), Is.EqualTo(S3TestBase.Digest([.. pending1, .. pending2])));
                 Assert.That(await GetAsync(s3, "keep", "docs/small.txt"), Is.EqualTo(small));
                 Assert.That(ObjectFiles(volume.Path), Has.Length.EqualTo(5), "one live file for each of the 5 objects and none left over from overwrites, deletes, parts or the crash");
             });
@@ -112,7 +112,7 @@ public sealed class S3PersistenceTests
             var (status, body) = await third.PostAsync("/_localstack/state/s3/reset");
             Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body);
             var buckets = await s3.ListBucketsAsync();
-            var gone = await ThrowsAsync(() => s3.GetObjectMetadataAsync("keep", "docs/small.txt"));
+            var gone = await S3TestBase.ThrowsS3Async(() => s3.GetObjectMetadataAsync("keep", "docs/small.txt"));
             Assert.Multiple(() =>
             {
                 Assert.That(buckets.Buckets ?? [], Is.Empty);
@@ -141,23 +141,6 @@ public sealed class S3PersistenceTests
         await response.ResponseStream.CopyToAsync(buffer);
         return buffer.ToArray();
     }
-
-    private static async Task<AmazonS3Exception> ThrowsAsync(Func<Task> action)
-    {
-        try
-        {
-            await action();
-        }
-        catch (AmazonS3Exception e)
-        {
-            return e;
-        }
-
-        Assert.Fail("Expected an AmazonS3Exception.");
-        throw new InvalidOperationException();
-    }
-
-    private static string Digest(byte[] data) => $"{data.Length} bytes, sha256 {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data))}";
 
     private static byte[] RandomBytes(int length, int seed)
     {

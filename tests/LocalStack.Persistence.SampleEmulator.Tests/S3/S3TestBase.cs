@@ -73,11 +73,11 @@ public abstract class S3TestBase
     }
 
     /// <summary>A digest of large byte arrays: NUnit's element-wise comparison of megabytes takes seconds.</summary>
-    protected static string Digest(byte[] data) => $"{data.Length} bytes, sha256 {Convert.ToHexStringLower(SHA256.HashData(data))}";
+    protected internal static string Digest(byte[] data) => $"{data.Length} bytes, sha256 {Convert.ToHexStringLower(SHA256.HashData(data))}";
 
     protected static HttpClient RawClient() => new() { BaseAddress = new Uri(Emulator.ServiceUrl) };
 
-    protected static async Task<AmazonS3Exception> ThrowsS3Async(Func<Task> action)
+    protected internal static async Task<AmazonS3Exception> ThrowsS3Async(Func<Task> action)
     {
         try
         {

@@ -56,6 +56,19 @@ internal sealed class TestProvider(string serviceName, int schemaVersion = 1, Co
         return (started, release);
     }
 
+    /// <summary>Holds every write until <c>release</c> completes; <c>started</c> completes when the first one begins.</summary>
+    public (TaskCompletionSource Started, TaskCompletionSource Release) HoldWrites()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        OnWrite = async () =>
+        {
+            started.TrySetResult();
+            await release.Task;
+        };
+        return (started, release);
+    }
+
     /// <summary>Runs at the start of the restore, under the exclusive gate.</summary>
     public Func<ValueTask>? OnRestore { get; set; }
 
