@@ -312,6 +312,10 @@ internal sealed partial class SqsHandler
     }
 
     private void DeleteMessageBatch(SqsCall call, Utf8JsonWriter json)
+        => RunBatch(call, json, (queue, entry) => Delete(queue, entry.RequiredString("ReceiptHandle")));
+
+    /// <summary>Applies one action per batch entry; an entry's error goes to <c>Failed</c> while the others go on.</summary>
+    private void RunBatch(SqsCall call, Utf8JsonWriter json, Action<SqsQueue, SqsJsonRequest> apply)
     {
         var queue = Queue(call);
         var successful = new List<string>();
@@ -321,7 +325,7 @@ internal sealed partial class SqsHandler
             var id = entry.String("Id")!;
             try
             {
-                Delete(queue, entry.RequiredString("ReceiptHandle"));
+                apply(queue, entry);
                 successful.Add(id);
             }
             catch (SqsException e) when (e.Code != "QueueDoesNotExist")
@@ -359,27 +363,10 @@ internal sealed partial class SqsHandler
     }
 
     private void ChangeMessageVisibilityBatch(SqsCall call, Utf8JsonWriter json)
-    {
-        var queue = Queue(call);
-        var successful = new List<string>();
-        var failed = new List<(string Id, SqsException Error)>();
-        foreach (var entry in BatchEntries(call.Body))
-        {
-            var id = entry.String("Id")!;
-            try
-            {
-                ChangeVisibility(queue, entry.RequiredString("ReceiptHandle"), entry.Int("VisibilityTimeout") ?? throw SqsException.MissingParameter("VisibilityTimeout"));
-                successful.Add(id);
-            }
-            catch (SqsException e) when (e.Code != "QueueDoesNotExist")
-            {
-                failed.Add((id, e));
-            }
-        }
-
-        WriteIds(json, successful);
-        WriteFailed(json, failed);
-    }
+        => RunBatch(call, json, (queue, entry) => ChangeVisibility(
+            queue,
+            entry.RequiredString("ReceiptHandle"),
+            entry.Int("VisibilityTimeout") ?? throw SqsException.MissingParameter("VisibilityTimeout")));
 
     private void ChangeVisibility(SqsQueue queue, string receiptHandle, int visibilityTimeout)
     {
