@@ -16,7 +16,9 @@ namespace LocalStack.Persistence.State;
 /// </para>
 /// <para>
 /// During a load, <see cref="AssetDirectory"/> is the committed generation: copy from it (<see cref="GetAssetPath"/>)
-/// into the working folder and never modify it, nor hard-link it into the working folder.
+/// into the working folder and never modify it. Hard-linking it into the working folder is safe only for files the
+/// service never writes in place (it only creates and deletes them, as the sample's S3 object files): a link shares
+/// the bytes, so an in-place write would change the committed snapshot.
 /// </para>
 /// <para>
 /// Staging is allowed only while <see cref="IServiceStateProvider.CaptureAsync"/> runs; afterwards the context is
