@@ -11,9 +11,10 @@ namespace LocalStack.Persistence.Tests.Reliability;
 /// <summary>
 /// Reliability cases 3 and 4 as a fuzzer, in the spirit of Redis's corrupt-dump fuzzer: real snapshots (both codecs,
 /// several sizes, written by the real store) are damaged at random and loaded through the real store and
-/// <see cref="ServiceSnapshotter"/>. The only outcomes allowed are a typed <see cref="SnapshotCorruptException"/> naming the
+/// <see cref="ServiceSnapshotter"/> (and through the header-only metadata and listing paths). The only outcomes allowed are a typed <see cref="SnapshotCorruptException"/> naming the
 /// file, a <see cref="SnapshotVersionException"/>, or a load of a file that is byte-for-byte a valid snapshot returning
-/// exactly its payload; never another exception, never a hang, never an allocation beyond 1 MiB plus the file size.
+/// exactly its payload; never another exception, never a change to the file, never a hang, never an allocation beyond
+/// 1 MiB plus the file size.
 /// </summary>
 /// <remarks>
 /// Runs for <c>LSP_FUZZ_SECONDS</c> seconds (default 10; the <c>--long</c> mode is <c>LSP_FUZZ_SECONDS=600</c>) with the
@@ -140,6 +141,12 @@ public sealed class CorruptionFuzzTests
             }
 
             outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
+            if (!(await File.ReadAllBytesAsync(statePath)).AsSpan().SequenceEqual(bytes))
+            {
+                Fail(bytes, context, "the load changed the snapshot file");
+            }
+
+            await CheckHeaderPathsAsync(store, bytes, context);
 
             foreach (var copy in Directory.EnumerateFiles(folder, "store.state.corrupt-*"))
             {
@@ -154,6 +161,35 @@ public sealed class CorruptionFuzzTests
         await TestContext.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  largest allocation beyond the file size: {maxAllocationOverFile} bytes; slowest case {slowest.TotalMilliseconds:F1} ms"));
         Assert.That(cases, Is.GreaterThan(100), "the fuzzer must actually run cases");
         Assert.That(outcomes.GetValueOrDefault(nameof(SnapshotCorruptException)), Is.GreaterThan(cases / 2), "most damage is reported as corruption");
+    }
+
+    /// <summary>
+    /// The header-only paths (metadata, listing; a save reads the header the same way before it replaces a file) give
+    /// metadata or a typed error, and the listing skips a damaged file instead of throwing.
+    /// </summary>
+    private static async Task CheckHeaderPathsAsync(FileSystemSnapshotStore store, byte[] bytes, string context)
+    {
+        try
+        {
+            await store.GetMetadataAsync(Service).AsTask().WaitAsync(CaseTimeout);
+        }
+        catch (Exception ex) when (ex is SnapshotCorruptException or SnapshotVersionException)
+        {
+            // A damaged header is reported with a typed error; a damaged payload is not the header's business.
+        }
+        catch (Exception ex)
+        {
+            Fail(bytes, context, $"reading the header threw {ex.GetType().FullName}: {ex}");
+        }
+
+        try
+        {
+            await store.ListAsync().ToListAsync().AsTask().WaitAsync(CaseTimeout);
+        }
+        catch (Exception ex)
+        {
+            Fail(bytes, context, $"listing threw {ex.GetType().FullName}: {ex}");
+        }
     }
 
     private static void Fail(byte[] bytes, string context, string what)

@@ -79,6 +79,31 @@ public sealed class DiskFullTests
         Assert.That(reloaded.Items, Is.EqualTo(provider.Items));
     }
 
+    /// <summary>A corrupt snapshot on a full disk: the bytes cannot be copied aside, but the load still fails with the typed error and nothing is lost.</summary>
+    [Test]
+    public async Task A_corrupt_snapshot_on_a_full_disk_is_still_reported_as_corrupt_and_left_in_place()
+    {
+        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = StateDirectory });
+        var provider = new TestProvider(Service);
+        provider.Add("item");
+        await new ServiceSnapshotter(store).SaveAsync(provider).AsTask().WaitAsync(Patience);
+        var damaged = await File.ReadAllBytesAsync(StateFile);
+        damaged[^5] ^= 0x01;
+        await File.WriteAllBytesAsync(StateFile, damaged);
+        FillDisk(0);
+
+        var error = await Assert.ThrowsAsync<SnapshotCorruptException>(async () => await new ServiceSnapshotter(store).LoadAsync(new TestProvider(Service)).AsTask().WaitAsync(Patience));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error!.Path, Is.EqualTo(StateFile));
+            Assert.That(error.PreservedCopyPath, Is.Null);
+            Assert.That(error.Message, Does.Contain("could not be copied aside").And.Contain("No space left on device"));
+            Assert.That(File.ReadAllBytes(StateFile), Is.EqualTo(damaged), "the damaged file stays in place as the evidence");
+            Assert.That(TempFiles(), Is.Empty);
+        });
+    }
+
     private static string Incompressible(int seed, int bytes)
     {
         var data = new byte[bytes * 3 / 4];
