@@ -40,7 +40,10 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _serviceGates = new(StringComparer.Ordinal);
     private int _disposed;
 
-    /// <summary>Opens (and creates) the state folder, takes its lock and removes temp files left by a killed writer.</summary>
+    /// <summary>
+    /// Opens (and creates) the state folder, takes its lock and removes temp files left by a killed writer. A state
+    /// folder on a read-only file system opens for loading; every write to it then fails with the file system's error.
+    /// </summary>
     /// <param name="options">Where and how to store snapshots.</param>
     /// <param name="timeProvider">The clock for snapshot timestamps; the system clock when <see langword="null"/>.</param>
     /// <exception cref="StateDirectoryLockedException">Another live process, or another open store in this process, holds the state folder.</exception>
@@ -74,7 +77,11 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
         _lock = StateDirectoryLock.Acquire(_layout.Root, _layout.LockFile);
         try
         {
-            RemoveTempFiles();
+            // On a read-only file system leftover temp files cannot be removed; they are never loaded anyway.
+            if (!_lock.IsReadOnlyFileSystem)
+            {
+                RemoveTempFiles();
+            }
         }
         catch
         {

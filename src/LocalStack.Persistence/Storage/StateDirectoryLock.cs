@@ -14,6 +14,10 @@ namespace LocalStack.Persistence.Storage;
 /// releases when the process dies, so a <c>.lock</c> left by a SIGKILLed process does not prevent the next start.
 /// The holder writes its process id into the file for the error message of the next one. The file itself is never
 /// deleted: deleting it would let a third process lock a new file while the second still holds the old one.
+/// On a read-only file system (a volume mounted read-only) the file cannot be opened for writing: it is opened for
+/// reading with the same exclusive lock instead (flock works on a read-only descriptor), no process id is written,
+/// and <see cref="IsReadOnlyFileSystem"/> tells the store that nothing can be written there (loads still work). A
+/// read-only folder without a <c>.lock</c> is used without one: no process can write through that mount either.
 /// </remarks>
 internal sealed class StateDirectoryLock : IDisposable
 {
@@ -23,10 +27,17 @@ internal sealed class StateDirectoryLock : IDisposable
     private const int PidReadAttempts = 50;
     private const int PidReadPauseMilliseconds = 10;
 
-    private readonly FileStream _file;
+    private readonly FileStream? _file;
     private int _disposed;
 
-    private StateDirectoryLock(FileStream file) => _file = file;
+    private StateDirectoryLock(FileStream? file, bool readOnlyFileSystem)
+    {
+        _file = file;
+        IsReadOnlyFileSystem = readOnlyFileSystem;
+    }
+
+    /// <summary>Whether the state folder is on a read-only file system: loads work, every write fails.</summary>
+    public bool IsReadOnlyFileSystem { get; }
 
     /// <summary>Takes the lock of <paramref name="stateDirectory"/> or throws <see cref="StateDirectoryLockedException"/> at once.</summary>
     public static StateDirectoryLock Acquire(string stateDirectory, string lockFile)
@@ -46,6 +57,10 @@ internal sealed class StateDirectoryLock : IDisposable
         {
             throw new StateDirectoryLockedException(stateDirectory, ReadHolderProcessId(lockFile), ex);
         }
+        catch (IOException ex) when (IsReadOnlyFileSystemError(ex))
+        {
+            return AcquireReadOnly(stateDirectory, lockFile);
+        }
 
         try
         {
@@ -53,7 +68,7 @@ internal sealed class StateDirectoryLock : IDisposable
             file.SetLength(0);
             file.Write(pid);
             file.Flush(flushToDisk: true);
-            return new StateDirectoryLock(file);
+            return new StateDirectoryLock(file, readOnlyFileSystem: false);
         }
         catch
         {
@@ -69,10 +84,18 @@ internal sealed class StateDirectoryLock : IDisposable
             return;
         }
 
+        if (_file is null)
+        {
+            return;
+        }
+
         try
         {
             // A stale id would name a process that no longer holds the folder.
-            _file.SetLength(0);
+            if (!IsReadOnlyFileSystem)
+            {
+                _file.SetLength(0);
+            }
         }
         catch (IOException)
         {
@@ -81,6 +104,29 @@ internal sealed class StateDirectoryLock : IDisposable
         {
             _file.Dispose();
         }
+    }
+
+    private static StateDirectoryLock AcquireReadOnly(string stateDirectory, string lockFile)
+    {
+        try
+        {
+            return new StateDirectoryLock(new FileStream(lockFile, FileMode.Open, FileAccess.Read, FileShare.None, bufferSize: 0), readOnlyFileSystem: true);
+        }
+        catch (IOException ex) when (IsSharingViolation(ex))
+        {
+            throw new StateDirectoryLockedException(stateDirectory, ReadHolderProcessId(lockFile), ex);
+        }
+        catch (FileNotFoundException)
+        {
+            return new StateDirectoryLock(null, readOnlyFileSystem: true);
+        }
+    }
+
+    private static bool IsReadOnlyFileSystemError(IOException ex)
+    {
+        const int ErofsUnix = 30;
+        const int ErrorWriteProtect = unchecked((int)0x80070013);
+        return ex.GetType() == typeof(IOException) && ex.HResult is ErofsUnix or ErrorWriteProtect;
     }
 
     private static bool IsSharingViolation(IOException ex)

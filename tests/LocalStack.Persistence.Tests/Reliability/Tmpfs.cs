@@ -1,0 +1,107 @@
+using System.Diagnostics;
+
+namespace LocalStack.Persistence.Tests.Reliability;
+
+/// <summary>
+/// A small tmpfs mounted for one test, so that "disk full" and "read-only" are the kernel's real ENOSPC and EROFS.
+/// Where mounting is not allowed (not root, no CAP_SYS_ADMIN, not Linux) the test is ignored with the reason, never passed.
+/// </summary>
+internal sealed class Tmpfs : IDisposable
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly string _parent;
+    private bool _mounted;
+
+    private Tmpfs(string parent, string path)
+    {
+        _parent = parent;
+        Path = path;
+    }
+
+    public string Path { get; }
+
+    /// <summary>Mounts a tmpfs of <paramref name="sizeBytes"/> bytes on a fresh folder, or ignores the test.</summary>
+    public static Tmpfs MountOrIgnore(long sizeBytes)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("tmpfs mounts need Linux; the disk-full and read-only folder cases run on Linux CI.");
+        }
+
+        var parent = Directory.CreateTempSubdirectory("lsp-tmpfs-").FullName;
+        var mountPoint = System.IO.Path.Combine(parent, "mnt");
+        Directory.CreateDirectory(mountPoint);
+        var tmpfs = new Tmpfs(parent, mountPoint);
+        var (exitCode, output) = Run("mount", "-t", "tmpfs", "-o", $"size={sizeBytes}", "tmpfs", mountPoint);
+        if (exitCode != 0)
+        {
+            tmpfs.Dispose();
+            Assert.Ignore($"Cannot mount a tmpfs here (mount exited with {exitCode}: {output.Trim()}); this case needs root or CAP_SYS_ADMIN, as on CI.");
+        }
+
+        tmpfs._mounted = true;
+        return tmpfs;
+    }
+
+    /// <summary>Makes the whole file system read-only (fails while a file on it is open for writing).</summary>
+    public void RemountReadOnly() => RunOrFail("mount", "-o", "remount,ro", Path);
+
+    public void RemountReadWrite() => RunOrFail("mount", "-o", "remount,rw", Path);
+
+    public void Dispose()
+    {
+        if (_mounted)
+        {
+            // Lazy: a handle a failed test left open must not keep the mount (and the next test run) stuck.
+            Run("umount", "-l", Path);
+            _mounted = false;
+        }
+
+        try
+        {
+            Directory.Delete(_parent, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static void RunOrFail(string command, params string[] arguments)
+    {
+        var (exitCode, output) = Run(command, arguments);
+        Assert.That(exitCode, Is.Zero, $"{command} {string.Join(' ', arguments)}: {output}");
+    }
+
+    private static (int ExitCode, string Output) Run(string command, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return (-1, $"{command} could not be started: {ex.Message}");
+        }
+
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(CommandTimeout))
+            {
+                process.Kill();
+                return (-1, $"{command} did not finish within {CommandTimeout}");
+            }
+
+            return (process.ExitCode, stdout.Result + stderr.Result);
+        }
+    }
+}
