@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using LocalStack.Persistence.Benchmarks.Workload;
+using LocalStack.Persistence.Coordination;
+using LocalStack.Persistence.Strategies;
+
+namespace LocalStack.Persistence.Benchmarks.Scenarios;
+
+/// <summary>
+/// Target 3: the worst latency of a concurrent request loop on the service while it is being saved, as a share of the
+/// save's wall time; once with an O(1) capture (immutable state, CaptureIsImmutable) and once with the default
+/// serialize-under-gate capture.
+/// </summary>
+public static class StallScenario
+{
+    private const string Service = "s3";
+
+    /// <summary>Runs both capture modes on the large state.</summary>
+    public static async Task RunAsync(Report report)
+    {
+        var records = BenchSettings.LargeRecords;
+        var saves = BenchSettings.Quick ? 3 : 8;
+        Console.WriteLine($"== stall: {records:N0} records, {saves} saves per capture mode, one request loop (mutating) on the same service");
+
+        var immutable = await MeasureAsync(records, saves, immutableCapture: true).ConfigureAwait(false);
+        report.Target(
+            "3a stall, O(1) capture (ImmutableS3Provider) ≤ 5%",
+            $"worst {Report.F(immutable.WorstMs, "0.0")} ms / save {Report.F(immutable.SaveMs, "0")} ms = {Report.F(immutable.Share * 100, "0.0")}% (p99 {Report.F(immutable.P99Ms, "0.00")} ms, {immutable.Requests:N0} req)",
+            immutable.Share <= 0.05);
+
+        var buffered = await MeasureAsync(records, saves, immutableCapture: false).ConfigureAwait(false);
+        report.Target(
+            "3b stall, default capture (serialize under gate) ≤ 50%",
+            $"worst {Report.F(buffered.WorstMs, "0.0")} ms / save {Report.F(buffered.SaveMs, "0")} ms = {Report.F(buffered.Share * 100, "0.0")}% (p99 {Report.F(buffered.P99Ms, "0.00")} ms, {buffered.Requests:N0} req)",
+            buffered.Share <= 0.50);
+    }
+
+    private static async Task<Result> MeasureAsync(int records, int saves, bool immutableCapture)
+    {
+        using var folder = new TempFolder("stall");
+        Action<int> mutate;
+        LocalStack.Persistence.State.IServiceStateProvider provider;
+        if (immutableCapture)
+        {
+            var state = RecordFactory.CreateImmutableState(records);
+            var keys = state.Objects.Keys.ToArray();
+            var immutable = new ImmutableS3Provider(Service, state);
+            provider = immutable;
+            mutate = i =>
+            {
+                var key = keys[i % keys.Length];
+                immutable.Update(s => s with { Objects = s.Objects.SetItem(key, s.Objects[key] with { Size = i }) });
+            };
+        }
+        else
+        {
+            var mutable = new MutableS3Provider(Service, RecordFactory.CreateState(records));
+            provider = mutable;
+            mutate = i =>
+            {
+                lock (mutable.Sync)
+                {
+                    var list = mutable.State.Objects;
+                    list[i % list.Count] = list[i % list.Count] with { Size = i };
+                }
+            };
+        }
+
+        var (store, manager) = Managers.Create(Path.Combine(folder.Path, "state"), [provider], new ManualSaveStrategy());
+        using (store)
+        await using (manager.ConfigureAwait(false))
+        {
+            await manager.SaveAsync(Service).ConfigureAwait(false); // the first write, outside the measurement
+
+            var requests = new List<(long Start, long End)>(1 << 20);
+            using var stop = new CancellationTokenSource();
+            var loop = Task.Run(async () =>
+            {
+                var i = 0;
+                while (!stop.IsCancellationRequested)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    var scope = await manager.BeginRequestAsync(Service, mutating: true).ConfigureAwait(false);
+                    await using (scope.ConfigureAwait(false))
+                    {
+                        mutate(i++);
+                    }
+
+                    requests.Add((start, Stopwatch.GetTimestamp()));
+                }
+            });
+
+            var windows = new List<(long Start, long End)>();
+            for (var s = 0; s < saves; s++)
+            {
+                await Task.Delay(100).ConfigureAwait(false); // let the loop run between saves
+                var start = Stopwatch.GetTimestamp();
+                await manager.SaveAsync(Service).ConfigureAwait(false);
+                windows.Add((start, Stopwatch.GetTimestamp()));
+            }
+
+            await stop.CancelAsync().ConfigureAwait(false);
+            await loop.ConfigureAwait(false);
+
+            // Per save: the worst request that overlapped it, as a share of that save's wall time; the worst save counts.
+            double worstShare = 0, worstMs = 0, saveMsOfWorst = 0;
+            var during = new List<double>();
+            foreach (var (ws, we) in windows)
+            {
+                var overlapping = requests.Where(r => r.End >= ws && r.Start <= we).Select(r => Stats.Ms(r.Start, r.End)).ToArray();
+                during.AddRange(overlapping);
+                var worst = overlapping.Length == 0 ? Stats.Ms(ws, we) : overlapping.Max(); // no request got through: the whole save stalled
+                var share = worst / Stats.Ms(ws, we);
+                if (share >= worstShare)
+                {
+                    (worstShare, worstMs, saveMsOfWorst) = (share, worst, Stats.Ms(ws, we));
+                }
+            }
+
+            Console.WriteLine($"   capture {(immutableCapture ? "O(1) immutable" : "default (buffered)")}: saves {string.Join(", ", windows.Select(w => Report.F(Stats.Ms(w.Start, w.End), "0")))} ms; requests during saves {during.Count:N0}");
+            return new Result(worstMs, saveMsOfWorst, worstShare, Stats.Quantile(during, 0.99), requests.Count);
+        }
+    }
+
+    private sealed record Result(double WorstMs, double SaveMs, double Share, double P99Ms, int Requests);
+}
