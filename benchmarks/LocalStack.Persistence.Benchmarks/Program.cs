@@ -74,13 +74,11 @@ foreach (var line in report.Lines)
 return 0;
 
 static IConfig FullConfig() => DefaultConfig.Instance
-    .AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10).WithId("Full"))
-    .WithOptions(ConfigOptions.JoinSummary);
+    .AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10).WithId("Full"));
 
 static IConfig QuickConfig() => DefaultConfig.Instance
     .AddJob(Job.Dry.WithStrategy(RunStrategy.Monitoring).WithWarmupCount(1).WithIterationCount(3)
-        .WithToolchain(InProcessEmitToolchain.Instance).WithId("Quick"))
-    .WithOptions(ConfigOptions.JoinSummary);
+        .WithToolchain(InProcessEmitToolchain.Instance).WithId("Quick"));
 
 // Targets 1 and 2 from the suites: mean of the library's case over the baseline's, per state size.
 static void SummarizeSuites(Summary[] summaries, Report report)
