@@ -13,7 +13,7 @@ using LocalStack.Persistence.Benchmarks.Suites;
 // Usage:
 //   -- --filter '*'            full run: the BenchmarkDotNet suites (save, load), then every custom scenario
 //   -- --quick                 smoke test: the suites with a tiny in-process job and small states, then the scenarios, small
-//   -- --scenario stall,flush  only the named scenarios (stall, onrequest, flush, alloc, scaling); add --quick for small sizes
+//   -- --scenario stall,flush  only the named scenarios (interleaved, stall, onrequest, flush, alloc, scaling); add --quick for small sizes
 //   -- --no-scenarios          with --filter: the suites only
 var quick = args.Contains("--quick");
 var noScenarios = args.Contains("--no-scenarios");
@@ -25,6 +25,7 @@ if (quick)
 
 var scenarios = new Dictionary<string, Func<Report, Task>>(StringComparer.OrdinalIgnoreCase)
 {
+    ["interleaved"] = InterleavedScenario.RunAsync,
     ["stall"] = StallScenario.RunAsync,
     ["onrequest"] = OnRequestScenario.RunAsync,
     ["flush"] = FlushScenario.RunAsync,
