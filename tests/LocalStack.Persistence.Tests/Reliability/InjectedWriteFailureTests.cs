@@ -49,11 +49,7 @@ public sealed class InjectedWriteFailureTests : IDisposable
         var (manager, provider) = await StartWithOneSaveAsync(probe);
         await using var _ = manager;
         var lastGood = await File.ReadAllBytesAsync(StateFile);
-        await MutateAsync(manager, provider, "unsaved");
-        _fileSystem.Clear();
-        _fileSystem.Fail = op => op.Name == FlushToDiskOp ? new IOException("injected fsync failure (EIO)") : null;
-
-        var error = await Assert.ThrowsAsync<IOException>(async () => await manager.SaveAsync(Service).AsTask().WaitAsync(Patience));
+        var error = await ChangeThenSaveFailingAsync(manager, provider, "unsaved", op => op.Name == FlushToDiskOp, "fsync");
 
         var operations = _fileSystem.Operations;
         var temp = operations.Single(o => o.Name == CreateNewFileOp).Path;
@@ -86,11 +82,7 @@ public sealed class InjectedWriteFailureTests : IDisposable
         var (manager, provider) = await StartWithOneSaveAsync(probe);
         await using var _ = manager;
         var lastGood = await File.ReadAllBytesAsync(StateFile);
-        await MutateAsync(manager, provider, "unsaved");
-        _fileSystem.Clear();
-        _fileSystem.Fail = op => op.Name == MoveOp ? new IOException("injected rename failure (EIO)") : null;
-
-        var error = await Assert.ThrowsAsync<IOException>(async () => await manager.SaveAsync(Service).AsTask().WaitAsync(Patience));
+        var error = await ChangeThenSaveFailingAsync(manager, provider, "unsaved", op => op.Name == MoveOp, "rename");
 
         var operations = _fileSystem.Operations;
         Assert.Multiple(() =>
@@ -117,11 +109,8 @@ public sealed class InjectedWriteFailureTests : IDisposable
         using var probe = new ManagerProbe(Service);
         var (manager, provider) = await StartWithOneSaveAsync(probe);
         await using var _ = manager;
-        await MutateAsync(manager, provider, "renamed-but-not-fsynced");
-        _fileSystem.Clear();
-        _fileSystem.Fail = op => op.Name == FlushDirectoryOp && op.Path == ServiceFolder ? new IOException("injected folder fsync failure (EIO)") : null;
-
-        var error = await Assert.ThrowsAsync<IOException>(async () => await manager.SaveAsync(Service).AsTask().WaitAsync(Patience));
+        var error = await ChangeThenSaveFailingAsync(
+            manager, provider, "renamed-but-not-fsynced", op => op.Name == FlushDirectoryOp && op.Path == ServiceFolder, "folder fsync");
 
         var operations = _fileSystem.Operations;
         Assert.Multiple(() =>
@@ -188,6 +177,16 @@ public sealed class InjectedWriteFailureTests : IDisposable
         var loaded = new RecordingProvider(Service, []) { OnRestore = async (context, ct) => asset = await File.ReadAllTextAsync(context.GetAssetPath("data.txt")!, ct) };
         await snapshotter.LoadAsync(loaded);
         Assert.That((loaded.Value, asset), Is.EqualTo(("v1", "v1")));
+    }
+
+    /// <summary>Makes one change, then a save in which the operations <paramref name="failing"/> picks fail with an injected EIO.</summary>
+    private async Task<IOException> ChangeThenSaveFailingAsync(
+        SnapshotManager manager, TestProvider provider, string change, Func<FileSystemOperation, bool> failing, string what)
+    {
+        await MutateAsync(manager, provider, change);
+        _fileSystem.Clear();
+        _fileSystem.Fail = op => failing(op) ? new IOException($"injected {what} failure (EIO)") : null;
+        return (await Assert.ThrowsAsync<IOException>(async () => await manager.SaveAsync(Service).AsTask().WaitAsync(Patience)))!;
     }
 
     private async Task<(SnapshotManager Manager, TestProvider Provider)> StartWithOneSaveAsync(ManagerProbe probe)
