@@ -2,35 +2,30 @@ using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Strategies;
-using LocalStack.Persistence.Tests.Support;
+using LocalStack.Persistence.Tests.State;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LocalStack.Persistence.Tests.Coordination;
 
-/// <summary>A fresh state folder, real store, fake clock and the managers a test creates (disposed after it).</summary>
-public abstract class CoordinationTestBase : IDisposable
+/// <summary>
+/// The store test base (fresh state folder, real store) plus a fake clock and the managers a test creates, disposed after
+/// it and before the store.
+/// </summary>
+public abstract class CoordinationTestBase : StoreTestBase
 {
     /// <summary>Bounds every wait of a test, so that a bug shows as a failure rather than a hang.</summary>
     protected static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
     private readonly List<SnapshotManager> _managers = [];
-    private TempDirectory? _dir;
-    private ISnapshotStore? _store;
-
-    protected ISnapshotStore Store => _store!;
 
     protected FakeTimeProvider Time { get; private set; } = null!;
 
     [SetUp]
-    public void CreateStore()
-    {
-        _dir = new TempDirectory();
-        _store = TestStores.Create(_dir.Path);
-        Time = new FakeTimeProvider(new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero));
-    }
+    public void CreateClock() => Time = new FakeTimeProvider(new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero));
 
+    // NUnit runs this before the base class's teardown, so managers are gone before their store is released.
     [TearDown]
-    public async Task DisposeAll()
+    public async Task DisposeManagers()
     {
         foreach (var manager in _managers)
         {
@@ -38,20 +33,6 @@ public abstract class CoordinationTestBase : IDisposable
         }
 
         _managers.Clear();
-        Dispose();
-    }
-
-    public void Dispose()
-    {
-        if (_store is not null)
-        {
-            TestStores.Release(_store);
-            _store = null;
-        }
-
-        _dir?.Dispose();
-        _dir = null;
-        GC.SuppressFinalize(this);
     }
 
     private protected SnapshotManager CreateManager(
