@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
@@ -271,7 +272,20 @@ public abstract class JsonServiceStateProvider<TState> : IServiceStateProvider
     private sealed class DeferredCapture(TState state, JsonTypeInfo<TState> typeInfo) : IStateCapture
     {
         public ValueTask WriteToAsync(Stream destination, CancellationToken cancellationToken = default)
-            => new(JsonSerializer.SerializeAsync(destination, state, typeInfo, cancellationToken));
+        {
+            if (destination is not IBufferWriter<byte> output)
+            {
+                return new(JsonSerializer.SerializeAsync(destination, state, typeInfo, cancellationToken));
+            }
+
+            // The store's payload stream: the synchronous serializer (source-generated fast path) writes straight into
+            // the encoder's blocks, which are compressed in parallel meanwhile. No gate is held here.
+            cancellationToken.ThrowIfCancellationRequested();
+            using var writer = new Utf8JsonWriter(output, WriterOptions(typeInfo.Options));
+            JsonSerializer.Serialize(writer, state, typeInfo);
+            writer.Flush();
+            return ValueTask.CompletedTask;
+        }
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }

@@ -69,15 +69,16 @@ internal static class SnapshotFile
         ulong storedHash;
         using (var stored = new StoredBytesSink(destination))
         {
-            var encoder = fields.Codec == SnapshotCodec.Lz4 ? LZ4Stream.Encode(stored, EncoderSettings, leaveOpen: true) : null;
+            var encoder = fields.Codec == SnapshotCodec.Lz4 ? new Lz4FrameWriter(stored) : null;
             try
             {
-                var payload = new PayloadSink(encoder ?? (Stream)stored);
+                using var payload = new PayloadSink(encoder ?? (Stream)stored);
                 await writePayload(payload, cancellationToken).ConfigureAwait(false);
                 payload.Complete();
                 if (encoder is not null)
                 {
-                    // Writes the last block and the LZ4 end mark.
+                    // Writes the last blocks and the LZ4 end mark.
+                    await encoder.CompleteAsync(cancellationToken).ConfigureAwait(false);
                     await encoder.DisposeAsync().ConfigureAwait(false);
                     encoder = null;
                 }
@@ -155,15 +156,6 @@ internal static class SnapshotFile
             throw;
         }
     }
-
-    private static LZ4EncoderSettings EncoderSettings => new()
-    {
-        CompressionLevel = LZ4Level.L00_FAST,
-        BlockSize = 64 * 1024,
-        ChainBlocks = true,
-        ContentChecksum = false, // the trailer's XxHash3 covers every stored byte
-        BlockChecksum = false,
-    };
 
     private static LZ4DecoderSettings DecoderSettings => new();
 
