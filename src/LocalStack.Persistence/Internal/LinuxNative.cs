@@ -29,6 +29,46 @@ internal static partial class LinuxNative
     [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Link(string oldPath, string newPath);
 
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int Statx(int directoryFd, string path, int flags, uint mask, byte* buffer);
+
+    /// <summary>
+    /// Identity (device and inode), link count, size and modification time of a file, not following a symbolic link;
+    /// false where statx is not available. statx's buffer has one layout on every architecture, unlike stat's.
+    /// </summary>
+    public static unsafe bool TryGetFileStamp(string path, out FileStamp stamp)
+    {
+        const int AtFdCwd = -100;
+        const int AtSymlinkNoFollow = 0x100;
+        const uint Mask = 0x4 /* NLINK */ | 0x40 /* MTIME */ | 0x100 /* INO */ | 0x200 /* SIZE */;
+        stamp = default;
+        if (!IsSupported)
+        {
+            return false;
+        }
+
+        var buffer = stackalloc byte[256];
+        try
+        {
+            if (Statx(AtFdCwd, path, AtSymlinkNoFollow, Mask, buffer) != 0 || (*(uint*)buffer & Mask) != Mask)
+            {
+                return false;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false; // a libc older than 2.28
+        }
+
+        stamp = new FileStamp(
+            new FileId(*(uint*)(buffer + 136), *(uint*)(buffer + 140), *(ulong*)(buffer + 32)),
+            LinkCount: *(uint*)(buffer + 16),
+            Size: *(long*)(buffer + 40),
+            ModifiedSeconds: *(long*)(buffer + 112),
+            ModifiedNanoseconds: *(uint*)(buffer + 120));
+        return true;
+    }
+
     /// <summary>fsyncs a folder so that a rename or a new entry in it is durable. Throws <see cref="IOException"/> on failure.</summary>
     public static void FsyncDirectory(string path)
     {
@@ -78,4 +118,14 @@ internal static partial class LinuxNative
             _ = Close(fd);
         }
     }
+}
+
+/// <summary>A file's identity: device (major, minor) and inode.</summary>
+internal readonly record struct FileId(uint DeviceMajor, uint DeviceMinor, ulong Inode);
+
+/// <summary>What statx says about a file: its identity, link count, size and modification time.</summary>
+internal readonly record struct FileStamp(FileId Id, uint LinkCount, long Size, long ModifiedSeconds, uint ModifiedNanoseconds)
+{
+    /// <summary>Size and modification time: what changes when the content does.</summary>
+    public (long Size, long Seconds, uint Nanoseconds) Version => (Size, ModifiedSeconds, ModifiedNanoseconds);
 }

@@ -471,6 +471,45 @@ public sealed class FileSystemSnapshotStoreTests
     }
 
     [Test]
+    public async Task A_hard_linked_asset_this_store_already_fsynced_is_not_fsynced_again_until_it_changes()
+    {
+        var fileSystem = new RecordingFileSystem();
+        var store = Open(fileSystem);
+        var working = Directory.CreateDirectory(Path.Combine(_root, "live-objects")).FullName;
+        var kept = Path.Combine(working, "kept.bin");
+        var changed = Path.Combine(working, "changed.bin");
+        await File.WriteAllTextAsync(kept, "object bytes");
+        await File.WriteAllTextAsync(changed, "first");
+
+        async Task<IReadOnlyList<string>> FlushGenerationAsync(FileSystemSnapshotStore target, long generation, string newFileName)
+        {
+            var folder = await target.CreateAssetGenerationAsync("s3", generation);
+            Assert.That(LinuxNative.TryCreateHardLink(kept, Path.Combine(folder, "kept.bin")), Is.Zero);
+            Assert.That(LinuxNative.TryCreateHardLink(changed, Path.Combine(folder, "changed.bin")), Is.Zero);
+            await File.WriteAllTextAsync(Path.Combine(folder, newFileName), newFileName);
+            fileSystem.Clear();
+            await target.FlushAssetGenerationAsync("s3", generation);
+            return [.. fileSystem.Operations.Where(o => o.Name == RecordingFileSystem.FlushFileToDiskOp).Select(o => Path.GetFileName(o.Path))];
+        }
+
+        var first = await FlushGenerationAsync(store, 1, "new-1.db");
+        var second = await FlushGenerationAsync(store, 2, "new-2.db");
+        await File.AppendAllTextAsync(changed, " and more"); // a change in place (size and mtime move): fsynced again
+        var third = await FlushGenerationAsync(store, 3, "new-3.db");
+        store.Dispose();
+        var reopened = Open(fileSystem);
+        var afterRestart = await FlushGenerationAsync(reopened, 4, "new-4.db");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first, Is.EquivalentTo(new[] { "kept.bin", "changed.bin", "new-1.db" }), "first flush: every file");
+            Assert.That(second, Is.EquivalentTo(new[] { "new-2.db" }), "unchanged links already fsynced by this store are skipped");
+            Assert.That(third, Is.EquivalentTo(new[] { "changed.bin", "new-3.db" }), "a changed file is fsynced again");
+            Assert.That(afterRestart, Is.EquivalentTo(new[] { "kept.bin", "changed.bin", "new-4.db" }), "a new store knows nothing: every file");
+        });
+    }
+
+    [Test]
     public async Task Flushing_a_generation_that_was_never_created_fails()
     {
         var store = Open();
