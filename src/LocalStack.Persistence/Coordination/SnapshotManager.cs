@@ -600,6 +600,10 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
                     entry.RunningSave = null;
                 }
             }
+
+            // Group commit: the callers this save just acknowledged were queued to run; let them make their next
+            // change before the next save takes its capture, so one write covers all of them instead of half.
+            await Task.Yield();
         }
     }
 
