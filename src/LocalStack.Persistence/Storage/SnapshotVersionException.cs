@@ -12,7 +12,7 @@ public sealed class SnapshotVersionException : SnapshotException
     /// <param name="foundVersion">The version in the file.</param>
     /// <param name="supportedVersion">The newest version this process supports.</param>
     public SnapshotVersionException(string path, string kind, int foundVersion, int supportedVersion)
-        : base($"Snapshot '{path}' has unsupported {kind} version {foundVersion}; this version of the software supports {kind} versions up to {supportedVersion}. It was written by newer software; it is kept unchanged and will not be overwritten unless the service is reset.")
+        : base($"Snapshot '{path}' has unsupported {kind} version {foundVersion}; this version of the software supports {kind} versions up to {supportedVersion}. {Cause(kind)}; it is kept unchanged and will not be overwritten unless the service is reset.")
     {
         Path = path;
         Kind = kind;
@@ -58,4 +58,10 @@ public sealed class SnapshotVersionException : SnapshotException
 
     /// <summary>The newest version this process supports.</summary>
     public int SupportedVersion { get; }
+
+    // A schema version sits inside the checksummed payload, so it is what the writer wrote. A format version is read
+    // before the header's layout (and so its checksum) is known: a damaged byte there looks the same as newer software.
+    private static string Cause(string kind) => kind == "format"
+        ? "It was written by newer software, or the file is damaged at its version field (a header of an unknown format cannot be checked)"
+        : "It was written by newer software";
 }

@@ -348,6 +348,7 @@ public class SnapshotFileCorruptionTests
             Assert.That(versionError.Kind, Is.EqualTo("format"));
             Assert.That(versionError.FoundVersion, Is.EqualTo(version));
             Assert.That(versionError.SupportedVersion, Is.EqualTo(1));
+            Assert.That(versionError.Message, Does.Contain("newer software, or the file is damaged at its version field"), "an unknown format's header cannot be checked, so damage is named as a possible cause");
         }
     }
 
