@@ -26,6 +26,8 @@ internal static class SnapshotFile
     /// <summary>The newest format version this code reads and the one it writes.</summary>
     public const int CurrentFormatVersion = 1;
 
+    private const long ReadAheadThreshold = 1024 * 1024;
+
     /// <summary>
     /// Writes a complete snapshot into <paramref name="destination"/> (empty, seekable, positioned at 0) and returns its metadata.
     /// The payload streams through the encoder and the checksum into the file; the header is written first with zero lengths
@@ -141,7 +143,13 @@ internal static class SnapshotFile
             var storedHash = await VerifyStoredBytesAsync(file, header, location, cancellationToken).ConfigureAwait(false);
             stored = new StoredRangeStream(file, header.StoredOffset, header.StoredLength, storedHash, location);
             decoded = header.Codec == SnapshotCodec.Lz4 ? LZ4Stream.Decode(stored, DecoderSettings, leaveOpen: false) : stored;
-            var payload = new PayloadReadStream(decoded, stored, header.UncompressedLength, location);
+            Stream payload = new PayloadReadStream(decoded, stored, header.UncompressedLength, location);
+            if (header.UncompressedLength > ReadAheadThreshold)
+            {
+                // Reading and decoding overlap with the caller's deserialization; small payloads are not worth a thread.
+                payload = new ReadAheadStream(payload);
+            }
+
             return new SnapshotReader(header.ToMetadata(location), payload, owner: file);
         }
         catch
