@@ -114,6 +114,16 @@ public sealed class FullVolumeEmulatorTests
             var refused = await Assert.ThrowsAsync<AmazonS3Exception>(async () => await PutAsync(s3, "on-request", "while-full", []));
             Assert.That(refused!.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError), refused.Message);
             Assert.That(await S3LastErrorAsync(), Does.Contain(NoSpace));
+
+            // The SDK cannot show the middleware's JSON error line; a plain (unsigned, as curl) put shows its message.
+            using (var http = new HttpClient { BaseAddress = new Uri(_emulator.ServiceUrl) })
+            using (var plain = await http.PutAsync(new Uri("/on-request/plain-while-full", UriKind.Relative), new ByteArrayContent([])))
+            {
+                var body = await plain.Content.ReadAsStringAsync();
+                Assert.That(plain.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError), body);
+                Assert.That(body, Does.Contain("\"service\":\"s3\"").And.Contain(NoSpace));
+            }
+
             using (var get = await s3.GetObjectAsync("on-request", "durable"))
             {
                 Assert.That(get.HttpStatusCode, Is.EqualTo(HttpStatusCode.OK), "reads still served on a full volume");
@@ -134,7 +144,7 @@ public sealed class FullVolumeEmulatorTests
 
             // The refused put was applied in memory (only its durability failed), so the next good save carried it:
             // a 500 means "not known to be durable", not "not applied".
-            Assert.That(keys, Is.EqualTo(new[] { "after-recovery", "durable", "while-full" }));
+            Assert.That(keys, Is.EqualTo(new[] { "after-recovery", "durable", "plain-while-full", "while-full" }));
         }
     }
 
