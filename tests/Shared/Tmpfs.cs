@@ -49,6 +49,13 @@ internal sealed class Tmpfs : IDisposable
 
     public void RemountReadWrite() => RunOrFail("mount", "-o", "remount,rw", Path);
 
+    /// <summary>Tries to make the file system read-only; returns what <c>mount</c> said when the kernel refuses (EBUSY while a file is open for writing).</summary>
+    public (bool Remounted, string Output) TryRemountReadOnly()
+    {
+        var (exitCode, output) = Run("mount", "-o", "remount,ro", Path);
+        return (exitCode == 0, output);
+    }
+
     public void Dispose()
     {
         if (_mounted)
