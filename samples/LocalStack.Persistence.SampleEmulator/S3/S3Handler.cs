@@ -56,6 +56,14 @@ internal sealed class S3Handler(BucketOperations buckets, ObjectOperations objec
             response.Headers.Remove("Content-Range");
             await S3Xml.WriteErrorAsync(request.Http, error, requestId, key is null ? (bucket is null ? null : "/" + bucket) : $"/{bucket}/{key}");
         }
+        catch (IOException error) when (error is not BadHttpRequestException && !response.HasStarted && !request.Aborted.IsCancellationRequested)
+        {
+            // The emulator's own disk (full, read-only): an S3 InternalError naming the cause instead of an empty 500.
+            response.Headers.Remove("ETag");
+            response.Headers.Remove("Content-Range");
+            var internalError = new S3Exception(500, "InternalError", $"We encountered an internal error: {error.Message}");
+            await S3Xml.WriteErrorAsync(request.Http, internalError, requestId, key is null ? (bucket is null ? null : "/" + bucket) : $"/{bucket}/{key}");
+        }
     }
 
     private Task DispatchAsync(S3Request r)

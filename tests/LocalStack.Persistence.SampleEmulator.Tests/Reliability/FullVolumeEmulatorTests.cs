@@ -52,7 +52,8 @@ public sealed class FullVolumeEmulatorTests
 
             // Objects fill the volume (their bytes live in the store's working folder) until a put fails.
             var stored = new List<string> { "kept" };
-            for (var i = 0; i < 20; i++)
+            AmazonS3Exception? putError = null;
+            for (var i = 0; i < 20 && putError is null; i++)
             {
                 try
                 {
@@ -62,11 +63,13 @@ public sealed class FullVolumeEmulatorTests
                 catch (AmazonS3Exception e)
                 {
                     TestContext.Out.WriteLine($"put {i} failed once the volume was full: {(int)e.StatusCode} {e.ErrorCode} {e.Message}");
-                    break;
+                    putError = e;
                 }
             }
 
             Assert.That(stored, Has.Count.InRange(2, 20), "some objects fit, then a put failed");
+            Assert.That(putError!.ErrorCode, Is.EqualTo("InternalError"), "an S3 error document, not an empty 500");
+            Assert.That(putError.Message, Does.Contain("No space left on device"), "the client hears the cause");
 
             // A failed put gives its partial file back; the filler takes the rest, so the save has no byte left.
             FillDisk();
