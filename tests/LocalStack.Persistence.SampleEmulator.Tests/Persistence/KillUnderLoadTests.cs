@@ -66,15 +66,19 @@ public sealed class KillUnderLoadTests
             var killDelay = TimeSpan.FromMilliseconds(random.Next((int)MinKillDelay.TotalMilliseconds, (int)MaxKillDelay.TotalMilliseconds + 1));
             var roundSeed = random.Next();
             var roundClock = Stopwatch.StartNew();
+            TimeSpan started, verified, created;
             await using (var emulator = await EmulatorProcess.StartAsync(volume.Path, environment, timeout.Token))
             {
+                started = roundClock.Elapsed;
                 if (round > 0)
                 {
                     await VerifyAsync(emulator, verifier, round - 1, seed, totals, expectLosses, timeout.Token);
                 }
 
+                verified = roundClock.Elapsed;
                 var load = new LoadGenerator(emulator, ledger, round, roundSeed);
                 var queueUrl = await load.CreateResourcesAsync(timeout.Token);
+                created = roundClock.Elapsed;
                 var writers = load.RunAsync(queueUrl);
                 await Task.Delay(killDelay, timeout.Token); // the random moment of the kill is the point of the test
                 load.MarkKilling();
@@ -86,7 +90,7 @@ public sealed class KillUnderLoadTests
             var findings = new Findings();
             assets.Verify(round, findings);
             Report(totals, findings, round, seed, expectLosses, "committed assets");
-            TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: kill after {killDelay.TotalMilliseconds:F0} ms, acknowledged {ledger.AcknowledgedCount(round)} (attempted {ledger.All.Count(w => w.Round == round)}), s3/dynamodb generation {assets.CommittedGeneration("s3")}/{assets.CommittedGeneration("dynamodb")}, {roundClock.ElapsedMilliseconds} ms"));
+            TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: kill after {killDelay.TotalMilliseconds:F0} ms, acknowledged {ledger.AcknowledgedCount(round)} (attempted {ledger.All.Count(w => w.Round == round)}), s3/dynamodb generation {assets.CommittedGeneration("s3")}/{assets.CommittedGeneration("dynamodb")}, {roundClock.ElapsedMilliseconds} ms (start {started.TotalMilliseconds:F0}, verify {(verified - started).TotalMilliseconds:F0}, create {(created - verified).TotalMilliseconds:F0})"));
             totals.Acknowledged += ledger.AcknowledgedCount(round);
         }
 

@@ -24,14 +24,20 @@ internal sealed class LoadGenerator
     private readonly AcknowledgedWrites _ledger;
     private readonly int _round;
     private readonly int _seed;
+    private readonly TimeSpan _pace;
+    private readonly int _sizeDivisor;
     private volatile bool _killing;
 
-    public LoadGenerator(EmulatorProcess emulator, AcknowledgedWrites ledger, int round, int seed)
+    /// <param name="pace">A pause after each write: keeps a fast strategy (no save per write) from writing gigabytes.</param>
+    /// <param name="sizeDivisor">Divides the object sizes (1: 0 B – 256 KiB, one in 16 up to 2 MiB).</param>
+    public LoadGenerator(EmulatorProcess emulator, AcknowledgedWrites ledger, int round, int seed, TimeSpan pace = default, int sizeDivisor = 1)
     {
         _emulator = emulator;
         _ledger = ledger;
         _round = round;
         _seed = seed;
+        _pace = pace;
+        _sizeDivisor = sizeDivisor;
     }
 
     public static string Bucket(int round) => string.Create(CultureInfo.InvariantCulture, $"kill-r{round:D3}");
@@ -97,7 +103,7 @@ internal sealed class LoadGenerator
         for (var i = 0; !_killing; i++)
         {
             // One object in 16 is large (256 KiB – 2 MiB), the rest 0 B – 256 KiB.
-            var size = random.Next(16) == 0 ? random.Next(SmallObjectMax, LargeObjectMax + 1) : random.Next(SmallObjectMax + 1);
+            var size = (random.Next(16) == 0 ? random.Next(SmallObjectMax, LargeObjectMax + 1) : random.Next(SmallObjectMax + 1)) / _sizeDivisor;
             var bytes = new byte[size];
             random.NextBytes(bytes);
             var key = string.Create(CultureInfo.InvariantCulture, $"w{writer}/{i:D5}");
@@ -166,6 +172,10 @@ internal sealed class LoadGenerator
         }
 
         _ledger.Acknowledge(write);
+        if (_pace > TimeSpan.Zero && !_killing)
+        {
+            await Task.Delay(_pace); // pacing of the load, not synchronisation
+        }
     }
 
     private static byte[] RandomBytes(Random random, int length)
