@@ -80,9 +80,17 @@ public sealed class ScheduledLossTests
             // On busy cores a save can take longer than planned: kill only once two saves of every service committed
             // while watched, so that the check of the committed save's coverage always has something to check.
             var waited = Stopwatch.StartNew();
+            var hadToWait = false;
             while (Services.Values.Any(s => watcher.ChangesSeen(s) < 2) && waited.Elapsed < TimeSpan.FromSeconds(30))
             {
+                hadToWait = true;
                 await Task.Delay(25, timeout.Token); // polling the real child process's saves
+            }
+
+            if (hadToWait)
+            {
+                // Had to wait for a save: kill at a random point of the next interval, not right after that save.
+                await Task.Delay(TimeSpan.FromMilliseconds(random.Next((int)FlushInterval.TotalMilliseconds)), timeout.Token);
             }
 
             killAfter += waited.Elapsed;
@@ -125,6 +133,8 @@ public sealed class ScheduledLossTests
             foreach (var service in Services.Values)
             {
                 Assert.That(safe[service], Is.Not.Null, $"round {round}, seed {seed}: the polls saw no two saves of {service} before the kill; the test proves nothing");
+                // Writers touch every service all the time, so each flush saves each service: saves come every interval.
+                Assert.That(killed.Watcher.LongestGapBetweenSaves(service), Is.LessThanOrEqualTo(FlushInterval + SaveBound), $"round {round}, seed {seed}: the longest time between two saves of {service}");
             }
 
             foreach (var write in lost)
