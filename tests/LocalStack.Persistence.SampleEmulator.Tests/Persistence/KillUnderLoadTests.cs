@@ -115,6 +115,12 @@ public sealed class KillUnderLoadTests
             throw new AssertionException($"round {round}, seed {seed}: verification failed: {e}\nEmulator output:\n{emulator.Output}", e);
         }
 
+        // A restart after a kill recovers silently: nothing the emulator logged since its start is an error.
+        if (emulator.Output.Contains("fail:", StringComparison.Ordinal) || emulator.Output.Contains("crit:", StringComparison.Ordinal))
+        {
+            findings.Problems.Add("the restarted emulator logged an error");
+        }
+
         TestContext.Out.WriteLine($"round {round}: after the restart, unacknowledged but present {findings.UnacknowledgedPresent}, lost {findings.Lost.Count}");
         totals.UnacknowledgedPresent += findings.UnacknowledgedPresent;
         Report(totals, findings, round, seed, expectLosses, $"restarted emulator. Emulator output:\n{emulator.Output}");
