@@ -1,0 +1,128 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+
+namespace LocalStack.Persistence.SampleEmulator.Tests.Persistence;
+
+/// <summary>
+/// Checks the committed assets on disk after a kill, before anything restarts on the volume: the generation that
+/// <c>api_states/&lt;service&gt;/store.state</c> commits (its header's generation field), every S3 object file in it
+/// hashing to bytes a client wrote, every acknowledged object's bytes among them, and every DynamoDB database in it
+/// passing <c>PRAGMA integrity_check</c> (on a copy, opened read-only) with at least the acknowledged items.
+/// </summary>
+internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string volume)
+{
+    // Object files are immutable and uniquely named: a file hashed once never needs hashing again.
+    private readonly Dictionary<(string Name, long Length), string> _hashes = [];
+
+    private string StateDirectory => Path.Combine(volume, "state");
+
+    /// <summary>The generation committed by the service's state file, or null when it has none.</summary>
+    public long? CommittedGeneration(string service)
+    {
+        var file = Path.Combine(StateDirectory, "api_states", service, "store.state");
+        if (!File.Exists(file))
+        {
+            return null;
+        }
+
+        // docs/snapshot-format.md: the generation is the little-endian i64 at offset 20 of the header.
+        Span<byte> header = stackalloc byte[28];
+        using var handle = File.OpenHandle(file);
+        return RandomAccess.Read(handle, header, 0) == header.Length ? BinaryPrimitives.ReadInt64LittleEndian(header[20..]) : null;
+    }
+
+    public void Verify(int round, Findings findings)
+    {
+        VerifyS3(round, findings);
+        VerifyDynamo(round, findings);
+    }
+
+    private string? GenerationFolder(string service)
+        => CommittedGeneration(service) is { } generation
+            ? Path.Combine(StateDirectory, service, generation.ToString("D20", CultureInfo.InvariantCulture))
+            : null;
+
+    private void VerifyS3(int round, Findings findings)
+    {
+        var acknowledged = ledger.S3.Where(w => w.Round <= round && w.Acknowledged).ToList();
+        var folder = GenerationFolder("s3") is { } g ? Path.Combine(g, "objects") : null;
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        if (folder is not null && Directory.Exists(folder))
+        {
+            var written = ledger.S3.Select(w => Convert.ToHexString(w.Sha256)).ToHashSet(StringComparer.Ordinal);
+            foreach (var file in Directory.EnumerateFiles(folder))
+            {
+                var hash = Hash(file);
+                present.Add(hash);
+                if (!written.Contains(hash))
+                {
+                    findings.Problems.Add($"round {round}: committed S3 asset {file} ({new FileInfo(file).Length} bytes) holds bytes no client wrote");
+                }
+            }
+        }
+
+        foreach (var write in acknowledged.Where(w => !present.Contains(Convert.ToHexString(w.Sha256))))
+        {
+            findings.Lose(write, $"has no committed asset file with its bytes (folder {folder ?? "none"})");
+        }
+    }
+
+    private void VerifyDynamo(int round, Findings findings)
+    {
+        var acknowledged = ledger.Dynamo.Count(w => w.Round <= round && w.Acknowledged);
+        var folder = GenerationFolder("dynamodb");
+        var databases = folder is not null && Directory.Exists(folder) ? Directory.GetFiles(folder, "*.db") : [];
+        if (databases.Length == 0)
+        {
+            if (acknowledged > 0)
+            {
+                findings.Lost.Add($"round {round}: no committed DynamoDB database (folder {folder ?? "none"}), {acknowledged} items were acknowledged");
+            }
+
+            return;
+        }
+
+        long items = 0;
+        using var copies = new TempDirectory();
+        foreach (var database in databases)
+        {
+            var copy = Path.Combine(copies.Path, Path.GetFileName(database));
+            File.Copy(database, copy);
+            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = copy, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            connection.Open();
+            using var check = connection.CreateCommand();
+            check.CommandText = "PRAGMA integrity_check";
+            var result = Convert.ToString(check.ExecuteScalar(), CultureInfo.InvariantCulture);
+            if (!string.Equals(result, "ok", StringComparison.Ordinal))
+            {
+                findings.Problems.Add($"round {round}: committed DynamoDB database {database} fails integrity_check: {result}");
+                continue;
+            }
+
+            using var count = connection.CreateCommand();
+            count.CommandText = "SELECT count(*) FROM items WHERE table_name = $table";
+            count.Parameters.AddWithValue("$table", LoadGenerator.Table);
+            items += Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        if (items < acknowledged)
+        {
+            findings.Lost.Add($"round {round}: the committed DynamoDB databases hold {items} items of '{LoadGenerator.Table}', {acknowledged} were acknowledged");
+        }
+    }
+
+    private string Hash(string file)
+    {
+        var key = (Path.GetFileName(file), new FileInfo(file).Length);
+        if (!_hashes.TryGetValue(key, out var hash))
+        {
+            using var stream = File.OpenRead(file);
+            hash = Convert.ToHexString(SHA256.HashData(stream));
+            _hashes[key] = hash;
+        }
+
+        return hash;
+    }
+}
