@@ -60,6 +60,37 @@ public sealed class PayloadFuzzTests
         Assert.That(problems, Is.Empty, string.Join("\n", problems) + "\n" + log);
     }
 
+    /// <summary>
+    /// The payloads the fuzzer found accepted into a broken service before the sample checked its restored state: each
+    /// one was a 500 on a later request, a wrong digest served to clients, or a load that failed without faulting the service.
+    /// </summary>
+    [TestCase(0, TestName = "Refused: S3 object attributes null (was a 500 on ListObjectsV2); SQS VisibilityTimeout 'abc' (was a 500 on ReceiveMessage); DynamoDB database name null (was not faulted)")]
+    [TestCase(1, TestName = "Refused: S3 object size not its file's; SQS body without its MD5 (was served with a digest the SDK rejects); DynamoDB database name '../../x.db' (was not faulted)")]
+    [TestCase(2, TestName = "Refused: S3 upload part number 0; SQS message list null; DynamoDB database name with SQL characters (was not faulted)")]
+    public async Task Known_hostile_payloads_are_refused(int round)
+    {
+        var set = GoldenSets.Names().Last();
+        var baselines = await ReadBaselinesAsync(set);
+        Action<JsonNode>[][] edits =
+        [
+            [b => b["Accounts"]![0]!["Buckets"]![0]!["Objects"]![0]!["Attributes"] = null, b => SqsQueue(b, "golden-queue")["attributes"]!["VisibilityTimeout"] = "abc", b => b["Databases"]![0] = null],
+            [b => b["Accounts"]![0]!["Buckets"]![0]!["Objects"]![1]!["Size"] = 999, b => SqsQueue(b, "golden-queue")["messages"]![0]!["body"] = "changed", b => b["Databases"]![0] = "../../lsp-fuzz-escape.db"],
+            [b => b["Accounts"]![0]!["Buckets"]![0]!["Uploads"]![0]!["Parts"]![0]!["PartNumber"] = 0, b => SqsQueue(b, "golden-queue.fifo")["messages"] = null, b => b["Databases"]![0] = "111122223333_us-east-1.db'; DROP TABLE items; --"],
+        ];
+        var cases = GoldenSets.Services.Select((service, i) =>
+        {
+            var payload = baselines[service].DeepClone();
+            edits[round][i](payload);
+            return (service, (Encoding.UTF8.GetBytes(payload.ToJsonString()), $"known case {round}"));
+        }).ToDictionary(c => c.service, c => c.Item2, StringComparer.Ordinal);
+
+        var outcome = await RunRoundAsync(round, set, cases);
+        Assert.That(outcome.Problems, Is.Empty, string.Join("\n", outcome.Problems));
+        Assert.That(outcome.Refused, Is.EqualTo(3), "every payload of this round is one the emulator cannot serve");
+    }
+
+    private static JsonNode SqsQueue(JsonNode payload, string name) => payload[GoldenWorkload.AccessKey]![GoldenWorkload.Region]!["queues"]![name]!;
+
     private sealed record RoundOutcome(List<string> Problems, int Refused, int Accepted);
 
     private static async Task<RoundOutcome> RunRoundAsync(int round, string set, Dictionary<string, (byte[] Payload, string Description)> hostileCases)
