@@ -24,7 +24,7 @@ public sealed class PayloadFuzzTests
 {
     private const int Seed = 20_261_127;
     private const int DefaultCases = 10;
-    private static readonly TimeSpan DefaultBudget = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DefaultBudget = TimeSpan.FromSeconds(25);
 
     [Test]
     public async Task Hostile_payloads_with_a_valid_checksum_are_refused_or_served_correctly_never_crash_or_escape()
@@ -74,7 +74,7 @@ public sealed class PayloadFuzzTests
         Action<JsonNode>[][] edits =
         [
             [b => b["Accounts"]![0]!["Buckets"]![0]!["Objects"]![0]!["Attributes"] = null, b => SqsQueue(b, "golden-queue")["attributes"]!["VisibilityTimeout"] = "abc", b => b["Databases"]![0] = null],
-            [b => b["Accounts"]![0]!["Buckets"]![0]!["Objects"]![1]!["Size"] = 999, b => SqsQueue(b, "golden-queue")["messages"]![0]!["body"] = "changed", b => b["Databases"]![0] = "../../lsp-fuzz-escape.db"],
+            [b => b["Accounts"]![0]!["Buckets"]![0]!["Objects"]![1]!["Size"] = 999, b => SqsQueue(b, "golden-queue")["messages"]![2]!["body"] = "changed", b => b["Databases"]![0] = "../../lsp-fuzz-escape.db"],
             [b => b["Accounts"]![0]!["Buckets"]![0]!["Uploads"]![0]!["Parts"]![0]!["PartNumber"] = 0, b => SqsQueue(b, "golden-queue.fifo")["messages"] = null, b => b["Databases"]![0] = "111122223333_us-east-1.db'; DROP TABLE items; --"],
         ];
         var cases = GoldenSets.Services.Select((service, i) =>

@@ -46,12 +46,12 @@ internal sealed class PayloadMutator(Random random, int hugeStringBytes)
         "-1", "0", "-9223372036854775808", "9223372036854775807", "99999999999999999999999999999", "1e308", "-1e308", "2147483648", "1.5", "-0",
     ];
 
-    /// <summary>Applies one to three mutations; returns the payload bytes and what was done.</summary>
+    /// <summary>Applies one or two mutations; returns the payload bytes and what was done.</summary>
     public (byte[] Payload, string Description) Mutate(JsonNode baseline)
     {
         var root = baseline.DeepClone();
         var done = new List<string>();
-        var count = random.Next(1, 4);
+        var count = random.Next(1, 3);
         string? duplicateName = null;
         for (var i = 0; i < count; i++)
         {
