@@ -100,11 +100,6 @@ internal static class SqsStateValidator
             return "has a negative receive count or time";
         }
 
-        if (message.ReceiveCount > 0 && message.ReceiptHandle is null)
-        {
-            return "was received but has no receipt handle";
-        }
-
         if (message.Md5OfBody != SqsChecksums.Md5OfBody(message.Body))
         {
             return "has a body whose MD5 is not the one recorded";
