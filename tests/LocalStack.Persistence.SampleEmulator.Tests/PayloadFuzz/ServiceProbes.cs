@@ -1,4 +1,3 @@
-using System.Net;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
@@ -177,6 +176,4 @@ internal sealed class ServiceProbes(EmulatorProcess emulator)
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(mediaType);
         return content;
     }
-
-    public static bool IsUnavailable(HttpStatusCode status) => status == HttpStatusCode.ServiceUnavailable;
 }
