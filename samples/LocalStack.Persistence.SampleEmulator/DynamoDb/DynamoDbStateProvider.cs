@@ -50,6 +50,12 @@ internal sealed class DynamoDbStateProvider(DynamoDbStorage storage) : IServiceS
             throw new SnapshotCorruptException(payload.Metadata.Location, "its payload lists no DynamoDB databases.");
         }
 
+        // Names come from the payload: only file names this emulator writes, once each (never a path, never twice).
+        if (databases.Any(n => !DynamoDbStorage.IsValidFileName(n)) || databases.Count != databases.Distinct(StringComparer.Ordinal).Count())
+        {
+            throw new SnapshotCorruptException(payload.Metadata.Location, $"it names database '{databases.FirstOrDefault(n => !DynamoDbStorage.IsValidFileName(n)) ?? "(null or a duplicate)"}', and the DynamoDB emulator writes each '<account>_<region>.db' once.");
+        }
+
         // Databases not in the snapshot must not survive the load: start from an empty folder.
         storage.DeleteAll();
         foreach (var name in databases)

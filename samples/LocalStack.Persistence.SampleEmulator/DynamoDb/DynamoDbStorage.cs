@@ -32,6 +32,19 @@ internal sealed class DynamoDbStorage : IDisposable
         return $"{accountId}_{region}.db";
     }
 
+    /// <summary>Whether <paramref name="fileName"/> is a name <see cref="FileNameOf"/> makes (so a snapshot cannot name a path).</summary>
+    public static bool IsValidFileName(string? fileName)
+    {
+        if (fileName is null || !fileName.EndsWith(".db", StringComparison.Ordinal) || fileName.IndexOf('_', StringComparison.Ordinal) is not (> 0 and var underscore))
+        {
+            return false;
+        }
+
+        var accountId = fileName[..underscore];
+        var region = fileName[(underscore + 1)..^3];
+        return region.Length > 0 && accountId.All(char.IsAsciiDigit) && region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+    }
+
     public DynamoDbDatabase Get(string accountId, string region) => Open(FileNameOf(accountId, region));
 
     public DynamoDbDatabase Open(string fileName)

@@ -55,6 +55,16 @@ internal sealed partial class S3StateProvider(S3Store store) : JsonServiceStateP
 
     protected override ValueTask RestoreStateAsync(S3StateDocument state, SnapshotContext context, CancellationToken cancellationToken)
     {
+        var location = context.AssetDirectory ?? context.ServiceName;
+        if (S3StateValidator.FindProblem(state) is { } problem)
+        {
+            throw new SnapshotCorruptException(location, problem + ".");
+        }
+
+        // The size a listing reports and the bytes a GET sends must agree: check every size against its file.
+        var sizes = state.Accounts.SelectMany(a => a.Buckets)
+            .SelectMany(b => b.Objects.Select(o => (o.File, o.Size)).Concat(b.Uploads.SelectMany(u => u.Parts.Select(p => (p.File, p.Size)))))
+            .ToArray();
         var files = state.Accounts.SelectMany(a => a.Buckets)
             .SelectMany(b => b.Objects.Select(o => o.File).Concat(b.Uploads.SelectMany(u => u.Parts.Select(p => p.File))))
             .Distinct(StringComparer.Ordinal)
@@ -73,6 +83,16 @@ internal sealed partial class S3StateProvider(S3Store store) : JsonServiceStateP
                 var asset = context.GetAssetPath(AssetFolder + file)
                     ?? throw new SnapshotCorruptException(context.AssetDirectory ?? context.ServiceName, $"its object file '{file}' is missing from asset generation {context.Generation}.");
                 LinkOrCopy(asset, store.PathOf(file));
+            }
+
+            foreach (var (file, size) in sizes)
+            {
+                var length = new FileInfo(store.PathOf(file)).Length;
+                if (length != size)
+                {
+                    store.Clear();
+                    throw new SnapshotCorruptException(location, $"it gives object file '{file}' a size of {size} bytes, but the file holds {length}.");
+                }
             }
 
             store.Load(state);

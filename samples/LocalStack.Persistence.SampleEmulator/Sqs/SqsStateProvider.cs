@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using LocalStack.Persistence.State;
+using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.SampleEmulator.Sqs;
 
@@ -19,6 +20,18 @@ internal sealed class SqsStateProvider(SqsBackend backend) : JsonServiceStatePro
     protected override void Restore(AccountRegionStore<SqsStore> state) => backend.Replace(state);
 
     protected override void Reset() => backend.Replace(null);
+
+    protected override ValueTask RestoreStateAsync(AccountRegionStore<SqsStore> state, SnapshotContext context, CancellationToken cancellationToken)
+    {
+        // A payload that deserializes is not yet a state the handlers can serve: refuse it whole (the service is faulted).
+        if (SqsStateValidator.FindProblem(state) is { } problem)
+        {
+            throw new SnapshotCorruptException($"{context.ServiceName} snapshot (generation {context.Generation})", problem + ".");
+        }
+
+        Restore(state);
+        return ValueTask.CompletedTask;
+    }
 
     private static JsonTypeInfo<AccountRegionStore<SqsStore>> CreateTypeInfo()
     {

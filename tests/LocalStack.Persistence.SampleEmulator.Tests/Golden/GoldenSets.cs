@@ -1,0 +1,180 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LocalStack.Persistence.SampleEmulator.Tests.Support;
+using LocalStack.Persistence.Storage;
+
+namespace LocalStack.Persistence.SampleEmulator.Tests.Golden;
+
+/// <summary>
+/// The committed golden sets (<c>Golden/Sets/&lt;name&gt;/state</c>, copied next to the tests) and how a new one is
+/// made: the fixed workload through the real emulator, a save of every service, a graceful stop, then the state tree
+/// without the lock and the working folders. A set is named by the schema versions it holds, e.g.
+/// <c>s3-v1_sqs-v1_dynamodb-v1</c>.
+/// </summary>
+internal static class GoldenSets
+{
+    public const string RegenerateVariable = "LSP_REGENERATE_GOLDEN";
+    public const string ExpectedFileName = "expected.json";
+    public static readonly string[] Services = ["s3", "sqs", "dynamodb"];
+
+    /// <summary>The sets copied to the test output, in name order.</summary>
+    public static string[] Names() => Directory.Exists(OutputRoot)
+        ? [.. Directory.EnumerateDirectories(OutputRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal)!]
+        : [];
+
+    public static string OutputRoot => Path.Combine(AppContext.BaseDirectory, "Golden", "Sets");
+
+    /// <summary>The source folder of the sets (where a regeneration writes), found from this file's path at build time.</summary>
+    public static string SourceRoot => Path.Combine(Path.GetDirectoryName(ThisFile())!, "Sets");
+
+    public static bool Regenerating => Environment.GetEnvironmentVariable(RegenerateVariable) == "1";
+
+    public static string NameFor(IReadOnlyDictionary<string, int> versions)
+        => string.Join("_", Services.Select(s => $"{s}-v{versions[s]}"));
+
+    /// <summary>Copies a set's state tree to <c>&lt;volume&gt;/state</c>.</summary>
+    public static void CopyTo(string setName, string volume)
+        => CopyTree(Path.Combine(OutputRoot, setName, "state"), Path.Combine(volume, "state"), static _ => true);
+
+    public static GoldenExpectation ReadExpected(string setName)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(OutputRoot, setName, ExpectedFileName)));
+        var root = document.RootElement;
+        return new GoldenExpectation(root.GetProperty("uploadId").GetString()!, root.GetProperty("inFlightReceiptHandle").GetString()!);
+    }
+
+    /// <summary>The schema version in the header of every service's snapshot under <paramref name="stateDirectory"/> (read from a copy: opening a store takes its lock).</summary>
+    public static async Task<Dictionary<string, int>> ReadSchemaVersionsAsync(string stateDirectory)
+    {
+        using var copy = new TempDirectory();
+        CopyTree(stateDirectory, copy.Path, static _ => true);
+        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = copy.Path });
+        var versions = new Dictionary<string, int>(StringComparer.Ordinal);
+        await foreach (var metadata in store.ListAsync())
+        {
+            versions[metadata.ServiceName] = metadata.SchemaVersion;
+        }
+
+        return versions;
+    }
+
+    /// <summary>
+    /// Runs the workload on a fresh emulator whose volume is <paramref name="volume"/>, saves every service and stops it.
+    /// </summary>
+    public static async Task<GoldenExpectation> MakeAsync(string volume)
+    {
+        GoldenExpectation expected;
+        await using (var emulator = await EmulatorProcess.StartAsync(volume, new Dictionary<string, string?> { ["SNAPSHOT_SAVE_STRATEGY"] = "MANUAL" }))
+        {
+            var uploadId = await GoldenWorkload.CreateS3Async(emulator);
+            var receiptHandle = await GoldenSqsWorkload.CreateAsync(emulator);
+            await GoldenDynamoDbWorkload.CreateAsync(emulator);
+            foreach (var service in Services)
+            {
+                var (status, body) = await emulator.PostAsync($"/_localstack/state/{service}/save");
+                Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body);
+            }
+
+            Assert.That(await emulator.StopAsync(), Is.Zero, emulator.Output);
+            Assert.That(emulator.Output, Does.Not.Contain("fail:"), "an error was logged");
+            expected = new GoldenExpectation(uploadId, receiptHandle);
+        }
+
+        await MoveInFlightDeadlineAsync(Path.Combine(volume, "state"));
+        return expected;
+    }
+
+    /// <summary>Copies a made volume's state tree into <c>&lt;root&gt;/&lt;name&gt;</c>, never over an existing set.</summary>
+    public static string Commit(string volume, string root, string name, GoldenExpectation expected)
+    {
+        var target = Path.Combine(root, name);
+        if (Directory.Exists(target))
+        {
+            throw new InvalidOperationException($"Golden set '{target}' exists. A golden set is never overwritten: a schema change adds a migration and a new set (see Golden/Sets/README.md).");
+        }
+
+        CopyTree(Path.Combine(volume, "state"), Path.Combine(target, "state"), IsPartOfASnapshot);
+        File.WriteAllText(
+            Path.Combine(target, ExpectedFileName),
+            new JsonObject { ["uploadId"] = expected.UploadId, ["inFlightReceiptHandle"] = expected.InFlightReceiptHandle }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return target;
+    }
+
+    /// <summary>
+    /// The API caps a visibility timeout at 12 hours; a golden set must hold a message in flight for years. So the
+    /// in-flight message's deadline in the payload the emulator wrote is moved to 2100, through the store's own write
+    /// (same service, schema version and generation: a valid header and checksum).
+    /// </summary>
+    private static async Task MoveInFlightDeadlineAsync(string stateDirectory)
+    {
+        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = stateDirectory });
+        JsonNode payload;
+        SnapshotMetadata metadata;
+        await using (var reader = await store.OpenReadAsync("sqs") ?? throw new InvalidOperationException("no SQS snapshot"))
+        {
+            metadata = reader.Metadata;
+            payload = await JsonNode.ParseAsync(reader.Payload) ?? throw new InvalidOperationException("SQS payload is null");
+        }
+
+        var moved = 0;
+        foreach (var message in Descendants(payload).OfType<JsonObject>().Where(o => o["body"]?.GetValueKind() == JsonValueKind.String && (string?)o["body"] == GoldenSqsWorkload.InFlightBody))
+        {
+            message["visibleAt"] = GoldenSqsWorkload.FarFutureVisibleAt;
+            moved++;
+        }
+
+        Assert.That(moved, Is.EqualTo(1), "the in-flight message (and its 'visibleAt') must be in the SQS payload exactly once");
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(payload);
+        await store.WriteAsync(new SnapshotWriteRequest("sqs", metadata.SchemaVersion, metadata.Generation), (stream, ct) => stream.WriteAsync(bytes, ct));
+    }
+
+    private static IEnumerable<JsonNode> Descendants(JsonNode node)
+    {
+        yield return node;
+        IEnumerable<JsonNode?> children = node switch
+        {
+            JsonObject o => o.Select(p => p.Value),
+            JsonArray a => a,
+            _ => [],
+        };
+        foreach (var child in children.OfType<JsonNode>().SelectMany(Descendants))
+        {
+            yield return child;
+        }
+    }
+
+    /// <summary>What a set keeps: state files and asset generations; not the lock, working folders, temp files or corrupt copies.</summary>
+    private static bool IsPartOfASnapshot(string relativePath)
+    {
+        var parts = relativePath.Split(Path.DirectorySeparatorChar);
+        var name = parts[^1];
+        return name != ".lock"
+            && !parts.Contains("working")
+            && !name.EndsWith(".tmp", StringComparison.Ordinal)
+            && !name.Contains(".corrupt-", StringComparison.Ordinal);
+    }
+
+    public static void CopyTree(string source, string destination, Func<string, bool> include)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(source, file);
+            if (!include(relative))
+            {
+                continue;
+            }
+
+            var target = Path.Combine(destination, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    private static string ThisFile([CallerFilePath] string path = "") => path;
+}
+
+/// <summary>The ids of a golden set the emulator drew at random when it was made.</summary>
+internal sealed record GoldenExpectation(string UploadId, string InFlightReceiptHandle);
