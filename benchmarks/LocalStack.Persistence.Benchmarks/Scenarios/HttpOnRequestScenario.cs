@@ -10,77 +10,111 @@ namespace LocalStack.Persistence.Benchmarks.Scenarios;
 
 /// <summary>
 /// Target 4 over HTTP: 16 concurrent clients of the real AWS SDK send SQS <c>SendMessage</c> to one standard queue of
-/// the sample emulator (a real child process), in three variants alternated round after round so that load from other
-/// processes hits them alike:
+/// the sample emulator (a real child process per variant, each on its own volume, so that every variant saves only its
+/// own queue):
 /// <list type="bullet">
 /// <item>Manual: <c>SNAPSHOT_SAVE_STRATEGY=MANUAL</c>, no saves (the ceiling).</item>
 /// <item>OnRequest: <c>ON_REQUEST</c>; each response is held until a save covering it is durable, concurrent requests
-/// share a write. At the end of the run the emulator is SIGKILLed while the clients are still sending, restarted on the
-/// same volume, and every acknowledged MessageId must be received from the queue.</item>
+/// share a write. At the end the emulator is SIGKILLed while the clients are still sending, restarted on the same
+/// volume, and every acknowledged MessageId must be received from the queue.</item>
 /// <item>(d) LocalStack's ON_REQUEST: a MANUAL emulator, and every client, under one <see cref="SemaphoreSlim"/> shared
 /// by all 16, sends a message and then <c>POST /_localstack/state/sqs/save</c>; a send counts once the save returned
-/// 200. One request and one full save of the service at a time, which is what LocalStack does per request.</item>
+/// 200: one request and one full save of the service at a time. (d') is gentler: the sends run concurrently and only
+/// the save per request is serialized.</item>
 /// </list>
-/// Each variant gets a fresh queue (and OnRequest a fresh emulator and volume), so every run starts from an empty
-/// queue; the SQS state then grows by one message per request, and the report says how large it got and what a save of
-/// that size costs from the emulator's side.
+/// Each variant's 10 s are cut into 2 s slices run in turn (d, d', Manual, OnRequest, d, d', ...) so that bursts of load
+/// from other processes hit every variant alike. Each variant keeps its queue for all its slices, so its state grows by
+/// one message per acknowledged request, as it would in a real emulator; the report gives the size reached and what a
+/// save of it costs from the emulator's side.
 /// </summary>
 public static class HttpOnRequestScenario
 {
     private const string Service = "sqs";
     private const string SavePath = "/_localstack/state/sqs/save";
     private const int Clients = 16;
-    private const int SaveSamples = 5;
+    private static readonly TimeSpan Slice = TimeSpan.FromSeconds(2);
     private static readonly string Padding = new('x', 96);
 
-    /// <summary>Runs the rounds and reports targets 4a, 4b and 4c over HTTP.</summary>
+    private enum Kind
+    {
+        Locked,
+        SaveOnlyLocked,
+        Manual,
+        OnRequest,
+    }
+
+    /// <summary>Runs the slices and reports targets 4a, 4b and 4c over HTTP.</summary>
     public static async Task RunAsync(Report report)
     {
-        var duration = TimeSpan.FromSeconds(BenchSettings.Quick ? 2 : 10);
-        var rounds = BenchSettings.Quick ? 1 : 2;
-        Console.WriteLine($"== onrequest-http: {Clients} SDK clients, SQS SendMessage to the sample emulator, {duration.TotalSeconds:0} s per variant, {rounds} round(s) of (d) / Manual / OnRequest; load average {LoadAverage()}");
+        var slices = BenchSettings.Quick ? 1 : 5;
+        Kind[] kinds = BenchSettings.Quick ? [Kind.Locked, Kind.Manual, Kind.OnRequest] : [Kind.Locked, Kind.SaveOnlyLocked, Kind.Manual, Kind.OnRequest];
+        Console.WriteLine($"== onrequest-http: {Clients} SDK clients, SQS SendMessage to the sample emulator, {slices} × {Slice.TotalSeconds:0} s per variant, alternated; load average {LoadAverage()}");
 
         using var root = new TempFolder("onrequest-http");
-        var locked = new List<Run>();
-        var saveOnlyLocked = new List<Run>();
-        var manual = new List<Run>();
-        var onRequest = new List<OnRequestRun>();
-        var emptySaveMs = double.NaN;
-
-        // Every emulator starts at once (a start is mostly waiting on a 2-core machine); the OnRequest ones idle until their round.
         var clock = Stopwatch.StartNew();
-        var onRequestHosts = Enumerable.Range(1, rounds).Select(r => EmulatorHost.StartAsync(Path.Combine(root.Path, $"onrequest-{r}"), "ON_REQUEST")).ToArray();
+
+        // Every emulator starts at once (a start is mostly waiting); each idles while the others run.
+        var starts = kinds.Select(k => EmulatorHost.StartAsync(Path.Combine(root.Path, k.ToString()), k == Kind.OnRequest ? "ON_REQUEST" : "MANUAL")).ToArray();
+        var variants = new List<Variant>();
         try
         {
-            var manualHost = await EmulatorHost.StartAsync(Path.Combine(root.Path, "manual"), "MANUAL").ConfigureAwait(false);
-            await using (manualHost.ConfigureAwait(false))
+            await Task.WhenAll(starts).ConfigureAwait(false);
+            foreach (var (kind, start) in kinds.Zip(starts))
             {
-                await Task.WhenAll(onRequestHosts).ConfigureAwait(false);
-                Console.WriteLine($"   {rounds + 1} emulators started in {clock.Elapsed.TotalSeconds:0.0} s");
-                using var sqs = manualHost.CreateSqsClient();
+                var host = await start.ConfigureAwait(false);
+                var sqs = host.CreateSqsClient();
+                variants.Add(new Variant(kind, host, sqs));
                 await WarmUpAsync(sqs).ConfigureAwait(false);
-                emptySaveMs = await TimeSavesAsync(manualHost, SaveSamples).ConfigureAwait(false);
-                for (var round = 1; round <= rounds; round++)
+                variants[^1].QueueUrl = await CreateQueueAsync(sqs, $"bench-{kind.ToString().ToLowerInvariant()}").ConfigureAwait(false);
+            }
+
+            Console.WriteLine($"   {variants.Count} emulators started and warmed up in {clock.Elapsed.TotalSeconds:0.0} s");
+            var empty = variants[0];
+            var emptySaveMs = await TimeSavesAsync(empty.Host, BenchSettings.Quick ? 1 : 5).ConfigureAwait(false);
+            var onRequest = variants.Single(v => v.Kind == Kind.OnRequest);
+            var generationBefore = (await onRequest.Host.GetServiceStatusAsync(Service).ConfigureAwait(false)).Generation;
+            var generationAfter = 0L;
+            var storedSize = 0L;
+
+            for (var slice = 1; slice <= slices; slice++)
+            {
+                foreach (var variant in variants)
                 {
-                    locked.Add(await RunLockedAsync(manualHost, sqs, duration, round).ConfigureAwait(false));
-                    if (!BenchSettings.Quick)
+                    Func<Task>? atDeadline = null;
+                    if (variant.Kind == Kind.OnRequest && slice == slices)
                     {
-                        saveOnlyLocked.Add(await RunLockedAsync(manualHost, sqs, duration, round, sendInLock: false).ConfigureAwait(false));
+                        // The last slice ends with a crash under load: the status is read once more, then SIGKILL while the
+                        // clients are mid-request; whatever was acknowledged before it must survive.
+                        atDeadline = async () =>
+                        {
+                            (generationAfter, storedSize) = await variant.Host.GetServiceStatusAsync(Service).ConfigureAwait(false);
+                            await variant.Host.KillAsync().ConfigureAwait(false);
+                        };
                     }
 
-                    manual.Add(await RunManualAsync(manualHost, sqs, duration, round).ConfigureAwait(false));
-                    onRequest.Add(await RunOnRequestAsync(await onRequestHosts[round - 1].ConfigureAwait(false), duration, round).ConfigureAwait(false));
-                    Console.WriteLine($"   round {round}: OnRequest/(d) {Report.F(onRequest[^1].Run.PerSecond / locked[^1].PerSecond, "0.0")}×, OnRequest/Manual {Report.F(onRequest[^1].Run.PerSecond / manual[^1].PerSecond * 100, "0.0")}%");
+                    var run = await DriveAsync(slice, RequestOf(variant), atDeadline).ConfigureAwait(false);
+                    variant.Runs.Add(run);
+                    Print(variant.Name, run);
                 }
             }
+
+            var manual = variants.Single(v => v.Kind == Kind.Manual);
+            var manualSaveMs = await TimeSavesAsync(manual.Host, BenchSettings.Quick ? 1 : 3).ConfigureAwait(false);
+            var verified = await VerifyAsync(onRequest, generationAfter - generationBefore, storedSize).ConfigureAwait(false);
+            Summarize(report, variants, verified, emptySaveMs, manualSaveMs);
         }
         finally
         {
-            foreach (var starting in onRequestHosts)
+            foreach (var variant in variants)
+            {
+                variant.Sqs.Dispose();
+            }
+
+            foreach (var start in starts)
             {
                 try
                 {
-                    await (await starting.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+                    await (await start.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException or HttpRequestException)
                 {
@@ -88,131 +122,89 @@ public static class HttpOnRequestScenario
                 }
             }
         }
-
-        Summarize(report, locked, saveOnlyLocked, manual, onRequest, emptySaveMs);
     }
 
-    private static void Summarize(Report report, List<Run> locked, List<Run> saveOnlyLocked, List<Run> manual, List<OnRequestRun> onRequest, double emptySaveMs)
+    private static Func<int, long, Task<string>> RequestOf(Variant variant)
     {
-        double Rate(IEnumerable<Run> runs) => runs.Sum(r => r.Requests) / runs.Sum(r => r.Elapsed.TotalSeconds);
-        string Latency(IEnumerable<Run> runs)
+        var sqs = variant.Sqs;
+        var url = variant.QueueUrl;
+        var gate = variant.Gate;
+        return variant.Kind switch
         {
-            var all = runs.SelectMany(r => r.LatenciesMs).ToArray();
-            return $"p50 {Report.F(Stats.Quantile(all, 0.5), "0.0")} / p99 {Report.F(Stats.Quantile(all, 0.99), "0.0")} ms";
+            Kind.Locked => async (client, seq) =>
+            {
+                // LocalStack's ON_REQUEST: one request and then a full save of the service, one at a time.
+                await gate.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    var sent = await sqs.SendMessageAsync(Message(url, client, seq)).ConfigureAwait(false);
+                    return await SaveAsync(variant.Host).ConfigureAwait(false) ? sent.MessageId : throw new InvalidOperationException("save failed");
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            },
+            Kind.SaveOnlyLocked => async (client, seq) =>
+            {
+                var sent = await sqs.SendMessageAsync(Message(url, client, seq)).ConfigureAwait(false);
+                await gate.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    return await SaveAsync(variant.Host).ConfigureAwait(false) ? sent.MessageId : throw new InvalidOperationException("save failed");
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            },
+            _ => async (client, seq) => (await sqs.SendMessageAsync(Message(url, client, seq)).ConfigureAwait(false)).MessageId,
+        };
+    }
+
+    private static async Task<bool> SaveAsync(EmulatorHost host) => await host.PostAsync(SavePath).ConfigureAwait(false) == HttpStatusCode.OK;
+
+    private static void Summarize(Report report, List<Variant> variants, Verified verified, double emptySaveMs, double manualSaveMs)
+    {
+        var d = variants.Single(v => v.Kind == Kind.Locked);
+        var manual = variants.Single(v => v.Kind == Kind.Manual);
+        var onRequest = variants.Single(v => v.Kind == Kind.OnRequest);
+        var dPrime = variants.SingleOrDefault(v => v.Kind == Kind.SaveOnlyLocked);
+        var o = onRequest.PerSecond;
+        var errors = variants.Sum(v => v.Runs.Sum(r => r.Errors));
+        var load = LoadAverage();
+
+        report.Info($"http req/s (load average {load}): (d) save per request under a client-side lock {Report.F(d.PerSecond, "0")}, Manual {Report.F(manual.PerSecond, "0")}, OnRequest {Report.F(o, "0")} ({verified.Writes:N0} snapshot writes for {onRequest.Requests:N0} requests, {Report.F(onRequest.Requests / (double)Math.Max(1, verified.Writes), "0.0")} per write){(errors > 0 ? $"; {errors} failed requests" : "")}");
+        report.Info("http latency p50 / p99: " + string.Join(", ", variants.Select(v => $"{v.Name} {Report.F(Stats.Quantile(v.Latencies, 0.5), "0.0")} / {Report.F(Stats.Quantile(v.Latencies, 0.99), "0.0")} ms")));
+        report.Info("http per slice, OnRequest/(d) and OnRequest/Manual: " + string.Join(", ", onRequest.Runs.Select((r, i) => $"{Report.F(r.PerSecond / d.Runs[i].PerSecond, "0.0")}× / {Report.F(r.PerSecond / manual.Runs[i].PerSecond * 100, "0")}%")));
+        if (dPrime is not null)
+        {
+            report.Info($"http (d') sends concurrent, only the save per request under the lock: {Report.F(dPrime.PerSecond, "0")} req/s; OnRequest/(d') {Report.F(o / dPrime.PerSecond, "0.0")}×");
         }
 
-        var runs = onRequest.Select(o => o.Run).ToArray();
-        var d = Rate(locked);
-        var m = Rate(manual);
-        var o = Rate(runs);
-        var writes = onRequest.Sum(x => x.Writes);
-        var perWrite = runs.Sum(r => r.Requests) / (double)Math.Max(1, writes);
-        var errors = locked.Concat(manual).Concat(runs).Sum(r => r.Errors);
-        report.Info($"http req/s (load average {LoadAverage()}): (d) save per request under a client-side lock {Report.F(d, "0")}, Manual {Report.F(m, "0")}, OnRequest {Report.F(o, "0")} ({writes:N0} snapshot writes for {runs.Sum(r => r.Requests):N0} requests, {Report.F(perWrite, "0.0")} per write){(errors > 0 ? $"; {errors} failed requests" : "")}");
-        report.Info($"http latency: (d) {Latency(locked)}, Manual {Latency(manual)}, OnRequest {Latency(runs)}");
-        report.Info("http per round, OnRequest/(d) and OnRequest/Manual: " + string.Join(", ", onRequest.Select((x, i) => $"{Report.F(x.Run.PerSecond / locked[i].PerSecond, "0.0")}× / {Report.F(x.Run.PerSecond / manual[i].PerSecond * 100, "0.0")}%")));
-        if (saveOnlyLocked.Count > 0)
-        {
-            var dPrime = Rate(saveOnlyLocked);
-            report.Info($"http (d') sends concurrent, only the save per request under the lock: {Report.F(dPrime, "0")} req/s, {Latency(saveOnlyLocked)}; OnRequest/(d') {Report.F(Rate(runs) / dPrime, "0.0")}×");
-        }
+        report.Info($"http queue sizes reached: " + string.Join(", ", variants.Select(v => $"{v.Name} {v.Acknowledged:N0}")) + $"; OnRequest stored {Report.F(verified.StoredSize / 1048576.0)} MiB at the kill");
+        report.Info($"http OnRequest writes {Report.F(onRequest.Elapsed / Math.Max(1, verified.Writes), "0.0")} ms apart; req/s first slice {Report.F(onRequest.Runs[0].PerSecond, "0")}, last {Report.F(onRequest.Runs[^1].PerSecond, "0")}; a save from the emulator's side (POST save, median): empty {Report.F(emptySaveMs, "0.0")} ms, {verified.QueueSize:N0} messages {Report.F(verified.SaveMs, "0.0")} ms, {manual.Acknowledged:N0} messages (Manual's queue) {Report.F(manualSaveMs, "0.0")} ms; first request after SIGKILL and restart (load + JIT) {Report.F(verified.LoadMs, "0")} ms");
 
-        foreach (var x in onRequest)
-        {
-            var first = x.Run.PerSecondBuckets.FirstOrDefault();
-            var last = x.Run.PerSecondBuckets.Length > 1 ? x.Run.PerSecondBuckets[^1] : first;
-            report.Info($"http OnRequest round {x.Round}: queue reached {x.QueueSize:N0} messages ({Mib(x.StoredSize)} stored at the kill); {x.Writes:N0} writes, {Report.F(x.Run.Elapsed.TotalMilliseconds / Math.Max(1, x.Writes), "0.0")} ms apart; {first} req in the first second, {last} in the last; a save from the emulator's side: {Report.F(emptySaveMs, "0.0")} ms empty, {Report.F(x.SaveMs, "0.0")} ms at {x.QueueSize:N0} messages; first request after the SIGKILL and restart (load + JIT) {Report.F(x.LoadMs, "0")} ms");
-        }
-
-        foreach (var x in manual)
-        {
-            report.Info($"http Manual round {x.Round}: queue reached {x.Requests:N0} messages, a save of it {Report.F(x.SaveMs, "0.0")} ms; (d) round {x.Round}: {locked[x.Round - 1].Requests:N0} messages");
-        }
-
-        var vsLocked = o / d;
-        var vsManual = o / m;
-        var lost = onRequest.Where(x => !x.Durable).Select(x => $"round {x.Round}: {x.Lost}").ToArray();
-        report.Target("4a-http OnRequest, 16 SQS clients ≥ 8× baseline (d)", $"{Report.F(vsLocked, "0.0")}× ({Report.F(o, "0")} vs {Report.F(d, "0")} req/s)", vsLocked >= 8);
-        report.Target("4b-http OnRequest ≥ 20% of Manual", $"{Report.F(vsManual * 100, "0.0")}% ({Report.F(o, "0")} vs {Report.F(m, "0")} req/s)", vsManual >= 0.20);
+        var vsLocked = o / d.PerSecond;
+        var vsManual = o / manual.PerSecond;
+        report.Target("4a-http OnRequest, 16 SQS clients ≥ 8× baseline (d)", $"{Report.F(vsLocked, "0.0")}× ({Report.F(o, "0")} vs {Report.F(d.PerSecond, "0")} req/s)", vsLocked >= 8);
+        report.Target("4b-http OnRequest ≥ 20% of Manual", $"{Report.F(vsManual * 100, "0.0")}% ({Report.F(o, "0")} vs {Report.F(manual.PerSecond, "0")} req/s)", vsManual >= 0.20);
         report.Target(
             "4c-http every acknowledged SendMessage durable (SIGKILL)",
-            lost.Length == 0 ? $"all {runs.Sum(r => r.Acknowledged.Length):N0} acked MessageIds received after restart" : "LOST: " + string.Join("; ", lost),
-            lost.Length == 0);
+            verified.Durable ? $"all {onRequest.Acknowledged:N0} acked MessageIds received after restart" : "LOST: " + verified.Lost,
+            verified.Durable);
     }
 
-    private static async Task<Run> RunManualAsync(EmulatorHost host, AmazonSQSClient sqs, TimeSpan duration, int round)
+    /// <summary>Restarts the killed OnRequest emulator on its volume (MANUAL, so that reading saves nothing) and receives every message.</summary>
+    private static async Task<Verified> VerifyAsync(Variant onRequest, long writes, long storedSize)
     {
-        var url = await CreateQueueAsync(sqs, $"bench-manual-{round}").ConfigureAwait(false);
-        var run = await DriveAsync(duration, round, async (client, seq, ct) =>
-            (await sqs.SendMessageAsync(Message(url, client, seq), ct).ConfigureAwait(false)).MessageId).ConfigureAwait(false);
-        var saveMs = await TimeSavesAsync(host, BenchSettings.Quick ? 1 : 3).ConfigureAwait(false);
-        await sqs.DeleteQueueAsync(url).ConfigureAwait(false);
-        Print("Manual", run);
-        return run with { SaveMs = saveMs };
-    }
-
-    /// <summary>
-    /// (d): one request and then a full save of the service, one at a time. With <paramref name="sendInLock"/> false,
-    /// the (d') variant: the sends run concurrently and only the save per request is serialized (LocalStack's handlers
-    /// run concurrently and each mutating request triggers its own save), a gentler baseline.
-    /// </summary>
-    private static async Task<Run> RunLockedAsync(EmulatorHost host, AmazonSQSClient sqs, TimeSpan duration, int round, bool sendInLock = true)
-    {
-        var url = await CreateQueueAsync(sqs, $"bench-locked-{round}").ConfigureAwait(false);
-        using var gate = new SemaphoreSlim(1, 1);
-        var run = await DriveAsync(duration, round, async (client, seq, ct) =>
-        {
-            var sent = sendInLock ? null : await sqs.SendMessageAsync(Message(url, client, seq), ct).ConfigureAwait(false);
-            await gate.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                sent ??= await sqs.SendMessageAsync(Message(url, client, seq), ct).ConfigureAwait(false);
-                var status = await host.PostAsync(SavePath, ct).ConfigureAwait(false);
-                return status == HttpStatusCode.OK ? sent.MessageId : throw new InvalidOperationException($"save answered {(int)status}");
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ConfigureAwait(false);
-        await sqs.DeleteQueueAsync(url).ConfigureAwait(false);
-        Print(sendInLock ? "(d)" : "(d')", run);
-        return run;
-    }
-
-    private static async Task<OnRequestRun> RunOnRequestAsync(EmulatorHost host, TimeSpan duration, int round)
-    {
-        using var sqs = host.CreateSqsClient();
-        await WarmUpAsync(sqs).ConfigureAwait(false);
-        var url = await CreateQueueAsync(sqs, $"bench-onrequest-{round}").ConfigureAwait(false);
-        var (before, _) = await host.GetServiceStatusAsync(Service).ConfigureAwait(false);
-        long after = 0;
-        long storedSize = 0;
-
-        // At the deadline the emulator is read once more and then SIGKILLed while the clients are mid-request:
-        // a crash under load; whatever was acknowledged before it must survive.
-        var run = await DriveAsync(duration, round, async (client, seq, ct) =>
-            (await sqs.SendMessageAsync(Message(url, client, seq), ct).ConfigureAwait(false)).MessageId,
-            atDeadline: async () =>
-            {
-                (after, storedSize) = await host.GetServiceStatusAsync(Service).ConfigureAwait(false);
-                await host.KillAsync().ConfigureAwait(false);
-            }).ConfigureAwait(false);
-
-        Print("OnRequest", run);
-        return await VerifyAsync(host.VolumeDirectory, url, run, after - before, storedSize).ConfigureAwait(false);
-    }
-
-    /// <summary>Restarts the emulator on the killed one's volume (MANUAL, so that reading it saves nothing) and receives every message.</summary>
-    private static async Task<OnRequestRun> VerifyAsync(string volume, string url, Run run, long writes, long storedSize)
-    {
-        var host = await EmulatorHost.StartAsync(volume, "MANUAL").ConfigureAwait(false);
+        var host = await EmulatorHost.StartAsync(onRequest.Host.VolumeDirectory, "MANUAL").ConfigureAwait(false);
         await using (host.ConfigureAwait(false))
         {
             using var sqs = host.CreateSqsClient();
-            var name = url[(url.LastIndexOf('/') + 1)..];
+            var name = onRequest.QueueUrl[(onRequest.QueueUrl.LastIndexOf('/') + 1)..];
             var clock = Stopwatch.StartNew();
-            url = (await sqs.GetQueueUrlAsync(name).ConfigureAwait(false)).QueueUrl; // the first SQS request loads the snapshot
+            var url = (await sqs.GetQueueUrlAsync(name).ConfigureAwait(false)).QueueUrl; // the first SQS request loads the snapshot
             var loadMs = clock.Elapsed.TotalMilliseconds;
             var attributes = await sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = ["ApproximateNumberOfMessages"] }).ConfigureAwait(false);
             var count = long.Parse(attributes.Attributes["ApproximateNumberOfMessages"], CultureInfo.InvariantCulture);
@@ -236,41 +228,40 @@ public static class HttpOnRequestScenario
                 }
             })).ConfigureAwait(false);
 
-            var missing = run.Acknowledged.Where(id => !received.ContainsKey(id)).ToArray();
-            var acked = run.Acknowledged.Length;
-            var durable = acked > 0 && count >= acked && missing.Length == 0;
-            var lost = durable ? "" : $"{acked:N0} acked, ApproximateNumberOfMessages {count:N0}, {received.Count:N0} received, {missing.Length:N0} acked MessageIds missing";
-            Console.WriteLine($"   durability: {acked:N0} acked, {count:N0} in the queue after SIGKILL and restart, {received.Count:N0} received, {missing.Length} missing; load {loadMs:0} ms, a save of it {saveMs:0.0} ms");
-            return new OnRequestRun(run.Round, run with { SaveMs = saveMs }, writes, storedSize, count, loadMs, saveMs, durable, lost);
+            var acknowledged = onRequest.Runs.SelectMany(r => r.Acknowledged).ToArray();
+            var missing = acknowledged.Count(id => !received.ContainsKey(id));
+            var durable = acknowledged.Length > 0 && count >= acknowledged.Length && missing == 0;
+            var lost = $"{acknowledged.Length:N0} acked, ApproximateNumberOfMessages {count:N0} after SIGKILL and restart, {received.Count:N0} received, {missing:N0} acked MessageIds missing";
+            Console.WriteLine($"   durability: {lost}; first request (load) {loadMs:0} ms, a save of it {saveMs:0.0} ms");
+            return new Verified(writes, storedSize, count, loadMs, saveMs, durable, lost);
         }
     }
 
     /// <summary>
-    /// Runs <see cref="Clients"/> loops of <paramref name="request"/> until the deadline; then runs
+    /// Runs <see cref="Clients"/> loops of <paramref name="request"/> for one <see cref="Slice"/>; then runs
     /// <paramref name="atDeadline"/> (if any) and waits for the loops. A request that fails after
     /// <paramref name="atDeadline"/> started is not acknowledged; one that fails before it is counted as an error.
+    /// Without <paramref name="atDeadline"/> the slice lasts until the last request started in it has returned.
     /// </summary>
-    private static async Task<Run> DriveAsync(TimeSpan duration, int round, Func<int, long, CancellationToken, Task<string>> request, Func<Task>? atDeadline = null)
+    private static async Task<Run> DriveAsync(int slice, Func<int, long, Task<string>> request, Func<Task>? atDeadline)
     {
         var start = Stopwatch.GetTimestamp();
-        var deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        var buckets = new long[(int)Math.Ceiling(duration.TotalSeconds) + 1];
+        var deadline = start + (long)(Slice.TotalSeconds * Stopwatch.Frequency);
         var latencies = new List<double>[Clients];
         var acknowledged = new ConcurrentBag<string>();
         var stopped = 0;
         long errors = 0;
-        long end = 0;
         var clients = Enumerable.Range(0, Clients).Select(client => Task.Run(async () =>
         {
             var mine = latencies[client] = [];
-            long seq = 0;
+            var seq = slice * 1_000_000L;
             while (Stopwatch.GetTimestamp() < deadline)
             {
                 var begin = Stopwatch.GetTimestamp();
                 string id;
                 try
                 {
-                    id = await request(client, ++seq, CancellationToken.None).ConfigureAwait(false);
+                    id = await request(client, ++seq).ConfigureAwait(false);
                 }
                 catch (Exception) when (Volatile.Read(ref stopped) == 1)
                 {
@@ -282,20 +273,17 @@ public static class HttpOnRequestScenario
                     continue;
                 }
 
-                var done = Stopwatch.GetTimestamp();
-                if (atDeadline is not null && done >= deadline)
-                {
-                    // Raced the kill: acknowledged, but after the measured window.
-                    acknowledged.Add(id);
-                    continue;
-                }
-
                 acknowledged.Add(id);
-                mine.Add(Stats.Ms(begin, done));
-                Interlocked.Increment(ref buckets[Math.Min(buckets.Length - 1, (int)((done - start) / Stopwatch.Frequency))]);
+                var done = Stopwatch.GetTimestamp();
+                if (atDeadline is null || done < deadline)
+                {
+                    // Answers that raced the kill are acknowledged (and checked) but fall outside the measured window.
+                    mine.Add(Stats.Ms(begin, done));
+                }
             }
         })).ToArray();
 
+        long end;
         if (atDeadline is not null)
         {
             var wait = TimeSpan.FromSeconds((deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
@@ -307,17 +295,16 @@ public static class HttpOnRequestScenario
             end = Stopwatch.GetTimestamp();
             Volatile.Write(ref stopped, 1);
             await atDeadline().ConfigureAwait(false);
+            await Task.WhenAll(clients).ConfigureAwait(false);
         }
-
-        await Task.WhenAll(clients).ConfigureAwait(false);
-        if (atDeadline is null)
+        else
         {
+            await Task.WhenAll(clients).ConfigureAwait(false);
             end = Stopwatch.GetTimestamp();
         }
 
-        var timed = latencies.Sum(l => l.Count);
-        var elapsed = TimeSpan.FromSeconds((end - start) / (double)Stopwatch.Frequency);
-        return new Run(round, timed, elapsed, [.. latencies.SelectMany(l => l)], [.. buckets.Take((int)Math.Ceiling(duration.TotalSeconds))], [.. acknowledged], errors, double.NaN);
+        var timed = latencies.SelectMany(l => l).ToArray();
+        return new Run(slice, timed.Length, TimeSpan.FromSeconds((end - start) / (double)Stopwatch.Frequency), timed, [.. acknowledged], errors);
     }
 
     /// <summary>
@@ -345,7 +332,7 @@ public static class HttpOnRequestScenario
         return Stats.Median(times);
     }
 
-    /// <summary>JIT and connection warm-up of both sides: a few hundred sends from all clients to a queue deleted afterwards.</summary>
+    /// <summary>JIT and connection warm-up of both sides: 160 sends from all clients to a queue deleted afterwards.</summary>
     private static async Task WarmUpAsync(AmazonSQSClient sqs)
     {
         var url = await CreateQueueAsync(sqs, "bench-warmup").ConfigureAwait(false);
@@ -363,12 +350,10 @@ public static class HttpOnRequestScenario
         => (await sqs.CreateQueueAsync($"{prefix}-{Guid.NewGuid():N}").ConfigureAwait(false)).QueueUrl;
 
     private static SendMessageRequest Message(string url, int client, long seq)
-        => new() { QueueUrl = url, MessageBody = $"client {client:00} seq {seq:000000} {Padding}" };
+        => new() { QueueUrl = url, MessageBody = $"client {client:00} seq {seq:0000000} {Padding}" };
 
     private static void Print(string variant, Run run)
-        => Console.WriteLine($"   round {run.Round} {variant,-9}: {run.Requests,7:N0} requests in {run.Elapsed.TotalSeconds:0.0} s = {run.PerSecond,7:0} req/s, p50 {Stats.Quantile(run.LatenciesMs, 0.5):0.0} ms, p99 {Stats.Quantile(run.LatenciesMs, 0.99):0.0} ms{(run.Errors > 0 ? $", {run.Errors} errors" : "")}; load average {LoadAverage()}");
-
-    private static string Mib(long bytes) => $"{bytes / 1048576.0:0.00} MiB";
+        => Console.WriteLine($"   slice {run.Slice} {variant,-9}: {run.Requests,6:N0} requests in {run.Elapsed.TotalSeconds:0.00} s = {run.PerSecond,6:0} req/s, p50 {Stats.Quantile(run.LatenciesMs, 0.5),6:0.0} ms, p99 {Stats.Quantile(run.LatenciesMs, 0.99),6:0.0} ms{(run.Errors > 0 ? $", {run.Errors} errors" : "")}; load average {LoadAverage()}");
 
     /// <summary>The 1-minute load average (the machine is shared; every figure is reported next to it).</summary>
     private static string LoadAverage()
@@ -383,11 +368,45 @@ public static class HttpOnRequestScenario
         }
     }
 
-    /// <summary>One variant's run: requests acknowledged within the window and their latencies.</summary>
-    private sealed record Run(int Round, long Requests, TimeSpan Elapsed, double[] LatenciesMs, long[] PerSecondBuckets, string[] Acknowledged, long Errors, double SaveMs)
+    /// <summary>A variant: its emulator, client, queue and slices.</summary>
+    private sealed class Variant(Kind kind, EmulatorHost host, AmazonSQSClient sqs)
+    {
+        public Kind Kind => kind;
+
+        public string Name => kind switch
+        {
+            Kind.Locked => "(d)",
+            Kind.SaveOnlyLocked => "(d')",
+            _ => kind.ToString(),
+        };
+
+        public EmulatorHost Host => host;
+
+        public AmazonSQSClient Sqs => sqs;
+
+        public string QueueUrl { get; set; } = "";
+
+        /// <summary>The client-side lock of (d) and (d').</summary>
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public List<Run> Runs { get; } = [];
+
+        public long Requests => Runs.Sum(r => r.Requests);
+
+        public long Acknowledged => Runs.Sum(r => r.Acknowledged.Length);
+
+        public double Elapsed => Runs.Sum(r => r.Elapsed.TotalMilliseconds);
+
+        public double PerSecond => Requests / (Elapsed / 1000);
+
+        public double[] Latencies => [.. Runs.SelectMany(r => r.LatenciesMs)];
+    }
+
+    /// <summary>One slice of a variant: requests acknowledged within it, their latencies and MessageIds.</summary>
+    private sealed record Run(int Slice, long Requests, TimeSpan Elapsed, double[] LatenciesMs, string[] Acknowledged, long Errors)
     {
         public double PerSecond => Requests / Elapsed.TotalSeconds;
     }
 
-    private sealed record OnRequestRun(int Round, Run Run, long Writes, long StoredSize, long QueueSize, double LoadMs, double SaveMs, bool Durable, string Lost);
+    private sealed record Verified(long Writes, long StoredSize, long QueueSize, double LoadMs, double SaveMs, bool Durable, string Lost);
 }
