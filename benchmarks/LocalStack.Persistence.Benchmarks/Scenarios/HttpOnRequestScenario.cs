@@ -62,11 +62,14 @@ public static class HttpOnRequestScenario
             foreach (var (kind, start) in kinds.Zip(starts))
             {
                 var host = await start.ConfigureAwait(false);
-                var sqs = host.CreateSqsClient();
-                variants.Add(new Variant(kind, host, sqs));
-                await WarmUpAsync(sqs).ConfigureAwait(false);
-                variants[^1].QueueUrl = await CreateQueueAsync(sqs, $"bench-{kind.ToString().ToLowerInvariant()}").ConfigureAwait(false);
+                variants.Add(new Variant(kind, host, host.CreateSqsClient()));
             }
+
+            await Task.WhenAll(variants.Select(async v =>
+            {
+                await WarmUpAsync(v.Sqs).ConfigureAwait(false);
+                v.QueueUrl = await CreateQueueAsync(v.Sqs, $"bench-{v.Kind.ToString().ToLowerInvariant()}").ConfigureAwait(false);
+            })).ConfigureAwait(false);
 
             Console.WriteLine($"   {variants.Count} emulators started and warmed up in {clock.Elapsed.TotalSeconds:0.0} s");
             var empty = variants[0];
@@ -332,13 +335,13 @@ public static class HttpOnRequestScenario
         return Stats.Median(times);
     }
 
-    /// <summary>JIT and connection warm-up of both sides: 160 sends from all clients to a queue deleted afterwards.</summary>
+    /// <summary>JIT and connection warm-up of both sides: sends from all clients (10 each, 3 in quick mode) to a queue deleted afterwards.</summary>
     private static async Task WarmUpAsync(AmazonSQSClient sqs)
     {
         var url = await CreateQueueAsync(sqs, "bench-warmup").ConfigureAwait(false);
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(async client =>
         {
-            for (var seq = 1; seq <= 10; seq++)
+            for (var seq = 1; seq <= (BenchSettings.Quick ? 3 : 10); seq++)
             {
                 await sqs.SendMessageAsync(Message(url, client, seq)).ConfigureAwait(false);
             }
