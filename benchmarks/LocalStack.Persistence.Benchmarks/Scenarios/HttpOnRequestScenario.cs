@@ -188,10 +188,12 @@ public static class HttpOnRequestScenario
         report.Info($"http queue sizes reached: " + string.Join(", ", variants.Select(v => $"{v.Name} {v.Acknowledged:N0}")) + $"; OnRequest stored {Report.F(verified.StoredSize / 1048576.0)} MiB at the kill");
         report.Info($"http OnRequest writes {Report.F(onRequest.Elapsed / Math.Max(1, verified.Writes), "0.0")} ms apart; req/s first slice {Report.F(onRequest.Runs[0].PerSecond, "0")}, last {Report.F(onRequest.Runs[^1].PerSecond, "0")}; a save from the emulator's side (POST save, median): empty {Report.F(emptySaveMs, "0.0")} ms, {verified.QueueSize:N0} messages {Report.F(verified.SaveMs, "0.0")} ms, {manual.Acknowledged:N0} messages (Manual's queue) {Report.F(manualSaveMs, "0.0")} ms; first request after SIGKILL and restart (load + JIT) {Report.F(verified.LoadMs, "0")} ms");
 
-        var vsLocked = o / d.PerSecond;
-        var vsManual = o / manual.PerSecond;
-        report.Target("4a-http OnRequest, 16 SQS clients ≥ 8× baseline (d)", $"{Report.F(vsLocked, "0.0")}× ({Report.F(o, "0")} vs {Report.F(d.PerSecond, "0")} req/s)", vsLocked >= 8);
-        report.Target("4b-http OnRequest ≥ 20% of Manual", $"{Report.F(vsManual * 100, "0.0")}% ({Report.F(o, "0")} vs {Report.F(manual.PerSecond, "0")} req/s)", vsManual >= 0.20);
+        // The figure is the median of the per-slice ratios: each slice of OnRequest is compared with the (d) and Manual
+        // slices run just before it, under the same load from other processes, which swings 3-5× within a minute here.
+        var vsLocked = Stats.Median(onRequest.Runs.Select((r, i) => r.PerSecond / d.Runs[i].PerSecond));
+        var vsManual = Stats.Median(onRequest.Runs.Select((r, i) => r.PerSecond / manual.Runs[i].PerSecond));
+        report.Target("4a-http OnRequest, 16 SQS clients ≥ 8× baseline (d)", $"{Report.F(vsLocked, "0.0")}× median of slices (all slices: {Report.F(o / d.PerSecond, "0.0")}×, {Report.F(o, "0")} vs {Report.F(d.PerSecond, "0")} req/s)", vsLocked >= 8);
+        report.Target("4b-http OnRequest ≥ 20% of Manual", $"{Report.F(vsManual * 100, "0.0")}% median of slices (all slices: {Report.F(o / manual.PerSecond * 100, "0.0")}%, {Report.F(o, "0")} vs {Report.F(manual.PerSecond, "0")} req/s)", vsManual >= 0.20);
         report.Target(
             "4c-http every acknowledged SendMessage durable (SIGKILL)",
             verified.Durable ? $"all {onRequest.Acknowledged:N0} acked MessageIds received after restart" : "LOST: " + verified.Lost,
