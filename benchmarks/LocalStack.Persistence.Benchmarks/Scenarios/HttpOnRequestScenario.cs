@@ -140,8 +140,10 @@ public static class HttpOnRequestScenario
                 await gate.WaitAsync().ConfigureAwait(false);
                 try
                 {
+                    var begin = Stopwatch.GetTimestamp();
                     var sent = await sqs.SendMessageAsync(Message(url, client, seq)).ConfigureAwait(false);
-                    return await SaveAsync(variant.Host).ConfigureAwait(false) ? sent.MessageId : throw new InvalidOperationException("save failed");
+                    variant.AddSend(begin);
+                    return await SaveAsync(variant).ConfigureAwait(false) ? sent.MessageId : throw new InvalidOperationException("save failed");
                 }
                 finally
                 {
@@ -154,7 +156,7 @@ public static class HttpOnRequestScenario
                 await gate.WaitAsync().ConfigureAwait(false);
                 try
                 {
-                    return await SaveAsync(variant.Host).ConfigureAwait(false) ? sent.MessageId : throw new InvalidOperationException("save failed");
+                    return await SaveAsync(variant).ConfigureAwait(false) ? sent.MessageId : throw new InvalidOperationException("save failed");
                 }
                 finally
                 {
@@ -165,7 +167,13 @@ public static class HttpOnRequestScenario
         };
     }
 
-    private static async Task<bool> SaveAsync(EmulatorHost host) => await host.PostAsync(SavePath).ConfigureAwait(false) == HttpStatusCode.OK;
+    private static async Task<bool> SaveAsync(Variant variant)
+    {
+        var begin = Stopwatch.GetTimestamp();
+        var saved = await variant.Host.PostAsync(SavePath).ConfigureAwait(false) == HttpStatusCode.OK;
+        variant.AddSave(begin);
+        return saved;
+    }
 
     private static void Summarize(Report report, List<Variant> variants, Verified verified, double emptySaveMs, double manualSaveMs)
     {
@@ -182,8 +190,10 @@ public static class HttpOnRequestScenario
         report.Info("http per slice, OnRequest/(d) and OnRequest/Manual: " + string.Join(", ", onRequest.Runs.Select((r, i) => $"{Report.F(r.PerSecond / d.Runs[i].PerSecond, "0.0")}× / {Report.F(r.PerSecond / manual.Runs[i].PerSecond * 100, "0")}%")));
         if (dPrime is not null)
         {
-            report.Info($"http (d') sends concurrent, only the save per request under the lock: {Report.F(dPrime.PerSecond, "0")} req/s; OnRequest/(d') {Report.F(o / dPrime.PerSecond, "0.0")}×");
+            report.Info($"http (d') sends concurrent, only the save per request under the lock: {Report.F(dPrime.PerSecond, "0")} req/s; OnRequest/(d') {Report.F(o / dPrime.PerSecond, "0.0")}×; its POST save {Report.F(dPrime.MeanSaveMs, "0.0")} ms mean");
         }
+
+        report.Info($"http (d) inside the lock, per request (means): SendMessage {Report.F(d.MeanSendMs, "0.0")} ms + POST save {Report.F(d.MeanSaveMs, "0.0")} ms (state of at most {d.Acknowledged:N0} messages)");
 
         report.Info($"http queue sizes reached: " + string.Join(", ", variants.Select(v => $"{v.Name} {v.Acknowledged:N0}")) + $"; OnRequest stored {Report.F(verified.StoredSize / 1048576.0)} MiB at the kill");
         report.Info($"http OnRequest writes {Report.F(onRequest.Elapsed / Math.Max(1, verified.Writes), "0.0")} ms apart; req/s first slice {Report.F(onRequest.Runs[0].PerSecond, "0")}, last {Report.F(onRequest.Runs[^1].PerSecond, "0")}; a save from the emulator's side (POST save, median): empty {Report.F(emptySaveMs, "0.0")} ms, {verified.QueueSize:N0} messages {Report.F(verified.SaveMs, "0.0")} ms, {manual.Acknowledged:N0} messages (Manual's queue) {Report.F(manualSaveMs, "0.0")} ms; first request after SIGKILL and restart (load + JIT) {Report.F(verified.LoadMs, "0")} ms");
@@ -376,6 +386,11 @@ public static class HttpOnRequestScenario
     /// <summary>A variant: its emulator, client, queue and slices.</summary>
     private sealed class Variant(Kind kind, EmulatorHost host, AmazonSQSClient sqs)
     {
+        private long _sendTicks;
+        private long _sends;
+        private long _saveTicks;
+        private long _saves;
+
         public Kind Kind => kind;
 
         public string Name => kind switch
@@ -405,6 +420,22 @@ public static class HttpOnRequestScenario
         public double PerSecond => Requests / (Elapsed / 1000);
 
         public double[] Latencies => [.. Runs.SelectMany(r => r.LatenciesMs)];
+
+        public double MeanSendMs => Stats.Ms(0, Interlocked.Read(ref _sendTicks)) / Math.Max(1, Interlocked.Read(ref _sends));
+
+        public double MeanSaveMs => Stats.Ms(0, Interlocked.Read(ref _saveTicks)) / Math.Max(1, Interlocked.Read(ref _saves));
+
+        public void AddSend(long begin)
+        {
+            Interlocked.Add(ref _sendTicks, Stopwatch.GetTimestamp() - begin);
+            Interlocked.Increment(ref _sends);
+        }
+
+        public void AddSave(long begin)
+        {
+            Interlocked.Add(ref _saveTicks, Stopwatch.GetTimestamp() - begin);
+            Interlocked.Increment(ref _saves);
+        }
     }
 
     /// <summary>One slice of a variant: requests acknowledged within it, their latencies and MessageIds.</summary>
