@@ -65,13 +65,19 @@ public static class HttpOnRequestScenario
                 variants.Add(new Variant(kind, host, host.CreateSqsClient()));
             }
 
-            await Task.WhenAll(variants.Select(async v =>
+            // Warm-up: one unmeasured slice per variant against a queue deleted afterwards. Without it the first half
+            // of the run measured the emulators' unoptimized (tier-0) code: slices 1-3 were 3-5× slower than 4-5 in
+            // every variant of three runs, while tier-1 compilation competed for the 2 cores.
+            foreach (var v in variants)
             {
-                await WarmUpAsync(v.Sqs).ConfigureAwait(false);
+                v.QueueUrl = await CreateQueueAsync(v.Sqs, "bench-warmup").ConfigureAwait(false);
+                await DriveAsync(0, BenchSettings.Quick ? TimeSpan.FromSeconds(1) : Slice, RequestOf(v), atDeadline: null).ConfigureAwait(false);
+                await v.Sqs.DeleteQueueAsync(v.QueueUrl).ConfigureAwait(false);
                 v.QueueUrl = await CreateQueueAsync(v.Sqs, $"bench-{v.Kind.ToString().ToLowerInvariant()}").ConfigureAwait(false);
-            })).ConfigureAwait(false);
+                v.ResetTimings();
+            }
 
-            Console.WriteLine($"   {variants.Count} emulators started and warmed up in {clock.Elapsed.TotalSeconds:0.0} s");
+            Console.WriteLine($"   {variants.Count} emulators started and warmed up in {clock.Elapsed.TotalSeconds:0.0} s; load average {LoadAverage()}");
             var empty = variants[0];
             var emptySaveMs = await TimeSavesAsync(empty.Host, BenchSettings.Quick ? 1 : 5).ConfigureAwait(false);
             var onRequest = variants.Single(v => v.Kind == Kind.OnRequest);
@@ -95,7 +101,7 @@ public static class HttpOnRequestScenario
                         };
                     }
 
-                    var run = await DriveAsync(slice, RequestOf(variant), atDeadline).ConfigureAwait(false);
+                    var run = await DriveAsync(slice, Slice, RequestOf(variant), atDeadline).ConfigureAwait(false);
                     variant.Runs.Add(run);
                     Print(variant.Name, run);
                 }
@@ -253,15 +259,15 @@ public static class HttpOnRequestScenario
     }
 
     /// <summary>
-    /// Runs <see cref="Clients"/> loops of <paramref name="request"/> for one <see cref="Slice"/>; then runs
+    /// Runs <see cref="Clients"/> loops of <paramref name="request"/> for <paramref name="duration"/>; then runs
     /// <paramref name="atDeadline"/> (if any) and waits for the loops. A request that fails after
     /// <paramref name="atDeadline"/> started is not acknowledged; one that fails before it is counted as an error.
     /// Without <paramref name="atDeadline"/> the slice lasts until the last request started in it has returned.
     /// </summary>
-    private static async Task<Run> DriveAsync(int slice, Func<int, long, Task<string>> request, Func<Task>? atDeadline)
+    private static async Task<Run> DriveAsync(int slice, TimeSpan duration, Func<int, long, Task<string>> request, Func<Task>? atDeadline)
     {
         var start = Stopwatch.GetTimestamp();
-        var deadline = start + (long)(Slice.TotalSeconds * Stopwatch.Frequency);
+        var deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var latencies = new List<double>[Clients];
         var acknowledged = new ConcurrentBag<string>();
         var stopped = 0;
@@ -347,20 +353,6 @@ public static class HttpOnRequestScenario
         return Stats.Median(times);
     }
 
-    /// <summary>JIT and connection warm-up of both sides: sends from all clients (10 each, 3 in quick mode) to a queue deleted afterwards.</summary>
-    private static async Task WarmUpAsync(AmazonSQSClient sqs)
-    {
-        var url = await CreateQueueAsync(sqs, "bench-warmup").ConfigureAwait(false);
-        await Task.WhenAll(Enumerable.Range(0, Clients).Select(async client =>
-        {
-            for (var seq = 1; seq <= (BenchSettings.Quick ? 3 : 10); seq++)
-            {
-                await sqs.SendMessageAsync(Message(url, client, seq)).ConfigureAwait(false);
-            }
-        })).ConfigureAwait(false);
-        await sqs.DeleteQueueAsync(url).ConfigureAwait(false);
-    }
-
     private static async Task<string> CreateQueueAsync(AmazonSQSClient sqs, string prefix)
         => (await sqs.CreateQueueAsync($"{prefix}-{Guid.NewGuid():N}").ConfigureAwait(false)).QueueUrl;
 
@@ -424,6 +416,14 @@ public static class HttpOnRequestScenario
         public double MeanSendMs => Stats.Ms(0, Interlocked.Read(ref _sendTicks)) / Math.Max(1, Interlocked.Read(ref _sends));
 
         public double MeanSaveMs => Stats.Ms(0, Interlocked.Read(ref _saveTicks)) / Math.Max(1, Interlocked.Read(ref _saves));
+
+        public void ResetTimings()
+        {
+            Interlocked.Exchange(ref _sendTicks, 0);
+            Interlocked.Exchange(ref _sends, 0);
+            Interlocked.Exchange(ref _saveTicks, 0);
+            Interlocked.Exchange(ref _saves, 0);
+        }
 
         public void AddSend(long begin)
         {
