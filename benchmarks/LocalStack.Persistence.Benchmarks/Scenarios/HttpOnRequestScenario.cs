@@ -65,9 +65,8 @@ public static class HttpOnRequestScenario
                 variants.Add(new Variant(kind, host, host.CreateSqsClient()));
             }
 
-            // Warm-up: one unmeasured slice per variant against a queue deleted afterwards. Without it the first half
-            // of the run measured the emulators' unoptimized (tier-0) code: slices 1-3 were 3-5× slower than 4-5 in
-            // every variant of three runs, while tier-1 compilation competed for the 2 cores.
+            // Warm-up: one unmeasured slice per variant against a queue deleted afterwards (connections, the client's
+            // JIT; the emulators run without tiered compilation, see EmulatorHost).
             foreach (var v in variants)
             {
                 v.QueueUrl = await CreateQueueAsync(v.Sqs, "bench-warmup").ConfigureAwait(false);
