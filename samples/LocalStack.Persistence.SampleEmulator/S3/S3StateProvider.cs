@@ -65,10 +65,7 @@ internal sealed partial class S3StateProvider(S3Store store) : JsonServiceStateP
         var sizes = state.Accounts.SelectMany(a => a.Buckets)
             .SelectMany(b => b.Objects.Select(o => (o.File, o.Size)).Concat(b.Uploads.SelectMany(u => u.Parts.Select(p => (p.File, p.Size)))))
             .ToArray();
-        var files = state.Accounts.SelectMany(a => a.Buckets)
-            .SelectMany(b => b.Objects.Select(o => o.File).Concat(b.Uploads.SelectMany(u => u.Parts.Select(p => p.File))))
-            .Distinct(StringComparer.Ordinal)
-            .ToArray();
+        var files = sizes.Select(s => s.File).Distinct(StringComparer.Ordinal).ToArray();
         lock (store.Sync)
         {
             store.Clear();
