@@ -218,7 +218,7 @@ public sealed class ServiceSnapshotter
             {
                 var metadata = reader.Metadata;
                 await RunBeforeAsync(provider, static (h, s, ct) => h.OnBeforeLoadAsync(s, ct), serviceName, cancellationToken).ConfigureAwait(false);
-                var context = new SnapshotContext(_store, serviceName, SnapshotOperation.Load, metadata.Generation);
+                var context = new SnapshotContext(_store, serviceName, SnapshotOperation.Load, metadata.Generation, metadata.Location);
                 await provider.RestoreAsync(new SnapshotPayload(metadata.SchemaVersion, reader.Payload, metadata), context, cancellationToken).ConfigureAwait(false);
                 slot.LastGeneration = Math.Max(slot.LastGeneration, metadata.Generation);
                 await RunAfterAsync(provider, static (h, s, ct) => h.OnAfterLoadAsync(s, ct), serviceName, cancellationToken).ConfigureAwait(false);

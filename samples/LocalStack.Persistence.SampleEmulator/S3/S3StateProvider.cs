@@ -55,7 +55,7 @@ internal sealed partial class S3StateProvider(S3Store store) : JsonServiceStateP
 
     protected override ValueTask RestoreStateAsync(S3StateDocument state, SnapshotContext context, CancellationToken cancellationToken)
     {
-        var location = context.AssetDirectory ?? context.ServiceName;
+        var location = context.SnapshotLocation ?? context.ServiceName;
         if (S3StateValidator.FindProblem(state) is { } problem)
         {
             throw new SnapshotCorruptException(location, problem + ".");

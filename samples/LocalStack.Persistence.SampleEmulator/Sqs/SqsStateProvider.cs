@@ -26,7 +26,7 @@ internal sealed class SqsStateProvider(SqsBackend backend) : JsonServiceStatePro
         // A payload that deserializes is not yet a state the handlers can serve: refuse it whole (the service is faulted).
         if (SqsStateValidator.FindProblem(state) is { } problem)
         {
-            throw new SnapshotCorruptException($"{context.ServiceName} snapshot (generation {context.Generation})", problem + ".");
+            throw new SnapshotCorruptException(context.SnapshotLocation ?? $"{context.ServiceName} snapshot (generation {context.Generation})", problem + ".");
         }
 
         Restore(state);

@@ -35,7 +35,7 @@ public sealed class SnapshotContext
     private volatile bool _stagingStarted;
     private bool _closed;
 
-    internal SnapshotContext(ISnapshotStore store, string serviceName, SnapshotOperation operation, long generation)
+    internal SnapshotContext(ISnapshotStore store, string serviceName, SnapshotOperation operation, long generation, string? snapshotLocation = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ServiceNames.ThrowIfInvalid(serviceName);
@@ -44,6 +44,7 @@ public sealed class SnapshotContext
         Operation = operation;
         Generation = generation;
         AssetDirectory = operation == SnapshotOperation.Load ? store.GetAssetGenerationDirectory(serviceName, generation) : null;
+        SnapshotLocation = snapshotLocation;
     }
 
     /// <summary>The service.</summary>
@@ -60,6 +61,13 @@ public sealed class SnapshotContext
 
     /// <summary>For a load, the committed asset folder of the snapshot being restored, or <see langword="null"/> when it has no assets.</summary>
     public string? AssetDirectory { get; }
+
+    /// <summary>
+    /// For a load, where the snapshot being restored lives (its <c>store.state</c> file for the file-system store), so
+    /// that a provider refusing its content can name it: <c>throw new SnapshotCorruptException(context.SnapshotLocation!, reason)</c>.
+    /// <see langword="null"/> for a save or a reset.
+    /// </summary>
+    public string? SnapshotLocation { get; }
 
     /// <summary>Whether a staging folder was (or was being) created during this save.</summary>
     internal bool StagingStarted => _stagingStarted;

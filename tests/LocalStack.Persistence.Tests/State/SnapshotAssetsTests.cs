@@ -147,6 +147,20 @@ public sealed class SnapshotAssetsTests : StoreTestBase
         Assert.That(loaded.LastLoadContext.AssetDirectory, Is.EqualTo(Store.GetAssetGenerationDirectory("blobs", metadata.Generation)));
     }
 
+    [Test]
+    public async Task A_load_context_names_the_snapshot_being_restored_and_a_save_context_names_none()
+    {
+        var provider = new BlobProvider();
+        await provider.PutAsync(Store, "a.bin", "alpha");
+        var metadata = await Snapshotter.SaveAsync(provider);
+
+        var loaded = new BlobProvider();
+        await Snapshotter.LoadAsync(loaded);
+
+        Assert.That(provider.LastSaveContext!.SnapshotLocation, Is.Null);
+        Assert.That(loaded.LastLoadContext!.SnapshotLocation, Is.EqualTo(metadata.Location).And.EndsWith(Path.Combine("blobs", "store.state")));
+    }
+
     [TestCase("a.bin")]
     [TestCase("000000000000_us-east-1.db")]
     [TestCase("buckets/my-bucket/0001.blob")]
