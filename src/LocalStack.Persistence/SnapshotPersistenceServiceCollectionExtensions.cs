@@ -154,7 +154,8 @@ public static class SnapshotPersistenceServiceCollectionExtensions
             TimeOf(services),
             services.GetService<ILoggerFactory>(),
             services.GetService<IMeterFactory>(),
-            options.ReadOnly);
+            options.ReadOnly,
+            options.CommitDelay);
     }
 
     private static SnapshotPersistenceHostedService CreateHostedService(IServiceProvider services)

@@ -114,6 +114,18 @@ internal static class SnapshotPersistenceBinder
             }
         }
 
+        if (Read(section, nameof(SnapshotPersistenceOptions.CommitDelay), out path) is { } delay)
+        {
+            if (TimeSpan.TryParse(delay, CultureInfo.InvariantCulture, out var value))
+            {
+                options.CommitDelay = value;
+            }
+            else
+            {
+                errors.Add(Invalid(path, delay, "a time span (hh:mm:ss.fff) from 00:00:00 to 00:00:01, such as 00:00:00.002"));
+            }
+        }
+
         // A present but empty state folder is bound as is, so that validation reports it instead of using the default.
         if (section.GetSection(nameof(SnapshotPersistenceOptions.StateDirectory)).Value is { } directory)
         {

@@ -24,6 +24,9 @@ public sealed partial class SnapshotManager
         public SaveRequest? RunningSave;
         public bool SaveWorkerRunning;
 
+        /// <summary>Callers answered by the last save that finished (for the commit delay).</summary>
+        public int AnsweredCallers;
+
         public long Generation;
         public DateTimeOffset? LastSavedAt;
         public long StoredSize;
@@ -76,5 +79,14 @@ public sealed partial class SnapshotManager
     private sealed class SaveRequest
     {
         public TaskCompletionSource<SnapshotMetadata> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Callers that joined this save (under the entry's lock).</summary>
+        public int Callers;
+
+        /// <summary>How many callers end a commit delay early; 0 when there is no one to wait for.</summary>
+        public int EnoughCallers;
+
+        /// <summary>Completed when <see cref="EnoughCallers"/> callers have joined.</summary>
+        public TaskCompletionSource Enough { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -59,6 +59,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SnapshotMetrics _metrics;
     private readonly bool _readOnly;
+    private readonly TimeSpan _commitDelay;
     private int _disposed;
 
     /// <summary>Creates the manager.</summary>
@@ -70,7 +71,9 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
     /// <param name="loggerFactory">Creates the manager's logger; no logging when <see langword="null"/>.</param>
     /// <param name="meterFactory">Creates the <see cref="MeterName"/> meter; a meter owned by the manager when <see langword="null"/>.</param>
     /// <param name="readOnly">Read-only baseline mode: load as the load strategy says, never save.</param>
+    /// <param name="commitDelay">Group commit: see <see cref="Configuration.SnapshotPersistenceOptions.CommitDelay"/>; zero (off) by default.</param>
     /// <exception cref="ArgumentNullException">A required argument, or a provider, is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="commitDelay"/> is negative.</exception>
     /// <exception cref="ArgumentException">A provider's service name is invalid, or two providers have the same one.</exception>
     public SnapshotManager(
         IEnumerable<IServiceStateProvider> providers,
@@ -80,9 +83,11 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
         IMeterFactory? meterFactory = null,
-        bool readOnly = false)
+        bool readOnly = false,
+        TimeSpan commitDelay = default)
     {
         ArgumentNullException.ThrowIfNull(providers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(commitDelay, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(saveStrategy);
         ArgumentNullException.ThrowIfNull(loadStrategy);
 
@@ -111,6 +116,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SnapshotManager>();
         _readOnly = readOnly;
+        _commitDelay = commitDelay;
         _metrics = new SnapshotMetrics(MeterName, meterFactory, CountDirtyServices);
 
         Log.ManagerCreated(_logger, _entries.Length, store is null ? "disabled" : readOnly ? "read-only" : "enabled", saveStrategy.Name, loadStrategy.Name);
@@ -150,7 +156,18 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
         bool startWorker;
         lock (entry.Sync)
         {
-            request = entry.QueuedSave ??= new SaveRequest();
+            if (entry.QueuedSave is null)
+            {
+                // Made after the last save answered its callers (none is running): wait for the others it answered.
+                entry.QueuedSave = new SaveRequest { EnoughCallers = entry.RunningSave is null && entry.AnsweredCallers > 1 ? entry.AnsweredCallers : 0 };
+            }
+
+            request = entry.QueuedSave;
+            if (++request.Callers >= request.EnoughCallers)
+            {
+                request.Enough.TrySetResult();
+            }
+
             startWorker = !entry.SaveWorkerRunning;
             entry.SaveWorkerRunning = true;
         }
@@ -577,28 +594,46 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
                 }
             }
 
+            SnapshotMetadata? saved = null;
+            Exception? failure = null;
             try
             {
-                request.Completion.TrySetResult(await SaveOnceAsync(entry, request).ConfigureAwait(false));
+                await WaitForCallersAsync(entry, request).ConfigureAwait(false);
+                saved = await SaveOnceAsync(entry, request).ConfigureAwait(false);
             }
             catch (Exception e)
             {
-                request.Completion.TrySetException(e);
+                failure = e;
+            }
+
+            lock (entry.Sync)
+            {
+                if (ReferenceEquals(entry.QueuedSave, request))
+                {
+                    entry.QueuedSave = null;
+                }
+
+                entry.RunningSave = null;
+
+                // Commit delay: the callers about to be answered will come back with their next change; the next save
+                // waits for them as well as for those already queued (counted now, before any of them can rejoin).
+                entry.AnsweredCallers = request.Callers;
+                if (entry.QueuedSave is { } next && request.Callers > 1)
+                {
+                    next.EnoughCallers = next.Callers + request.Callers;
+                }
+            }
+
+            if (failure is null)
+            {
+                request.Completion.TrySetResult(saved!);
+            }
+            else
+            {
+                request.Completion.TrySetException(failure);
 
                 // Every caller may have stopped waiting; the failure is logged, so it need not surface as unobserved.
                 _ = request.Completion.Task.Exception;
-            }
-            finally
-            {
-                lock (entry.Sync)
-                {
-                    if (ReferenceEquals(entry.QueuedSave, request))
-                    {
-                        entry.QueuedSave = null;
-                    }
-
-                    entry.RunningSave = null;
-                }
             }
 
             // Group commit: the callers this save just acknowledged were queued to run; let them make their next
@@ -611,6 +646,22 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
     /// Stops callers from joining <paramref name="request"/>: from here on, a new <see cref="SaveAsync"/> queues the
     /// follow-up save, whose capture starts after this one commits.
     /// </summary>
+    private async ValueTask WaitForCallersAsync(ServiceEntry entry, SaveRequest request)
+    {
+        lock (entry.Sync)
+        {
+            if (_commitDelay <= TimeSpan.Zero || request.Callers >= request.EnoughCallers)
+            {
+                return; // no delay, no one to wait for, or everyone is here
+            }
+        }
+
+        using var stop = new CancellationTokenSource();
+        var delay = Task.Delay(_commitDelay, _timeProvider, stop.Token);
+        await Task.WhenAny(request.Enough.Task, delay).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+    }
+
     private static void CloseSave(ServiceEntry entry, SaveRequest request)
     {
         lock (entry.Sync)
@@ -619,6 +670,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
             {
                 entry.QueuedSave = null;
             }
+
 
             entry.RunningSave = request;
         }

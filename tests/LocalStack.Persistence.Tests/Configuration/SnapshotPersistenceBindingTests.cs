@@ -41,6 +41,7 @@ public sealed class SnapshotPersistenceBindingTests
             ["SnapshotPersistence:Compression"] = "None",
             ["SnapshotPersistence:MaxSnapshotBytes"] = "1048576",
             ["SnapshotPersistence:ReadOnly"] = "true",
+            ["SnapshotPersistence:CommitDelay"] = "00:00:00.002",
         });
 
         using (Assert.EnterMultipleScope())
@@ -53,6 +54,7 @@ public sealed class SnapshotPersistenceBindingTests
             Assert.That(options.Compression, Is.EqualTo(SnapshotCodec.None));
             Assert.That(options.MaxSnapshotBytes, Is.EqualTo(1048576));
             Assert.That(options.ReadOnly, Is.True);
+            Assert.That(options.CommitDelay, Is.EqualTo(TimeSpan.FromMilliseconds(2)));
         }
     }
 

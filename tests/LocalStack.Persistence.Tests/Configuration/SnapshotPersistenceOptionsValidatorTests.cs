@@ -20,6 +20,16 @@ public sealed class SnapshotPersistenceOptionsValidatorTests
     public void A_flush_interval_outside_1_ms_to_1_day_is_rejected(int milliseconds)
         => AssertRejected(new SnapshotPersistenceOptions { FlushInterval = TimeSpan.FromMilliseconds(milliseconds) }, nameof(SnapshotPersistenceOptions.FlushInterval));
 
+    [TestCase(-1)]
+    [TestCase(1001)]
+    public void A_commit_delay_outside_0_to_1_second_is_rejected(int milliseconds)
+        => AssertRejected(new SnapshotPersistenceOptions { CommitDelay = TimeSpan.FromMilliseconds(milliseconds) }, nameof(SnapshotPersistenceOptions.CommitDelay));
+
+    [TestCase(0)]
+    [TestCase(1000)]
+    public void The_commit_delay_bounds_are_accepted(int milliseconds)
+        => Assert.That(_validator.Validate(null, new SnapshotPersistenceOptions { CommitDelay = TimeSpan.FromMilliseconds(milliseconds) }).Succeeded, Is.True);
+
     [TestCase(1)]
     [TestCase(86_400_000)]
     public void The_flush_interval_bounds_are_accepted(int milliseconds)

@@ -40,7 +40,8 @@ public abstract class CoordinationTestBase : StoreTestBase
         ISaveStrategy? save = null,
         ILoadStrategy? load = null,
         bool readOnly = false,
-        bool disabled = false)
+        bool disabled = false,
+        TimeSpan commitDelay = default)
     {
         var manager = new SnapshotManager(
             providers,
@@ -48,7 +49,8 @@ public abstract class CoordinationTestBase : StoreTestBase
             save ?? new ManualSaveStrategy(),
             load ?? new OnRequestLoadStrategy(),
             Time,
-            readOnly: readOnly);
+            readOnly: readOnly,
+            commitDelay: commitDelay);
         _managers.Add(manager);
         return manager;
     }
