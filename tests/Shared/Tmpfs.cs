@@ -44,6 +44,39 @@ internal sealed class Tmpfs : IDisposable
         return tmpfs;
     }
 
+    /// <summary>The file <see cref="Fill"/> writes; delete it to give the space back.</summary>
+    public string FillerPath => System.IO.Path.Combine(Path, "filler");
+
+    /// <summary>
+    /// Writes <see cref="FillerPath"/> until the kernel says ENOSPC, to the last free block (64 KiB chunks, then 4 KiB),
+    /// then gives back <paramref name="freeBytes"/>; fails the test if the file system never fills up.
+    /// </summary>
+    public void Fill(int freeBytes = 0)
+    {
+        using var filler = new FileStream(FillerPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+        var full = WriteUntilFull(filler, new byte[64 * 1024], limit: 64L * 1024 * 1024);
+        Assert.That(full, Is.True, "the tmpfs must run out of space");
+        WriteUntilFull(filler, new byte[4096], limit: long.MaxValue);
+        filler.SetLength(filler.Length - freeBytes);
+    }
+
+    private static bool WriteUntilFull(FileStream filler, byte[] chunk, long limit)
+    {
+        try
+        {
+            for (var written = 0L; written < limit; written += chunk.Length)
+            {
+                filler.Write(chunk);
+            }
+
+            return false;
+        }
+        catch (IOException e) when (e.Message.Contains("No space left on device", StringComparison.Ordinal))
+        {
+            return true;
+        }
+    }
+
     /// <summary>Makes the whole file system read-only (fails while a file on it is open for writing).</summary>
     public void RemountReadOnly() => RunOrFail("mount", "-o", "remount,ro", Path);
 

@@ -163,7 +163,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
             }
 
             request = entry.QueuedSave;
-            if (++request.Callers >= request.EnoughCallers)
+            if (++request.Callers == request.EnoughCallers)
             {
                 request.Enough.TrySetResult();
             }

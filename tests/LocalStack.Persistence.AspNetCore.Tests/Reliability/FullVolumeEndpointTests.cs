@@ -27,8 +27,6 @@ public sealed class FullVolumeEndpointTests
 
     private string StateFile => Path.Combine(StateDirectory, "api_states", Service, "store.state");
 
-    private string Filler => Path.Combine(_tmpfs.Path, "filler");
-
     private TestHost Host => _host!;
 
     [SetUp]
@@ -60,7 +58,7 @@ public sealed class FullVolumeEndpointTests
         (await Host.Client.PostAsync(SavePath, null)).EnsureSuccessStatusCode();
         var lastGood = await File.ReadAllBytesAsync(StateFile);
 
-        FillDisk();
+        _tmpfs.Fill();
         _svc.Add(Incompressible(300 * 1024));
         Host.Manager.MarkModified(Service);
 
@@ -83,7 +81,7 @@ public sealed class FullVolumeEndpointTests
             Assert.That(TempFiles(), Is.Empty);
         });
 
-        File.Delete(Filler);
+        File.Delete(_tmpfs.FillerPath);
         using var retried = await Host.Client.PostAsync(SavePath, null);
         using var after = await Host.Client.GetAsync("/_localstack/state");
         var recovered = ServiceLine(await Json.ReadAsync(after));
@@ -99,7 +97,7 @@ public sealed class FullVolumeEndpointTests
     public async Task The_all_services_save_on_a_full_disk_reports_the_error_on_the_services_line()
     {
         await StartHostAsync();
-        FillDisk();
+        _tmpfs.Fill();
         _svc.Add("cannot be written");
         Host.Manager.MarkModified(Service);
 
@@ -170,26 +168,6 @@ public sealed class FullVolumeEndpointTests
         var data = new byte[bytes * 3 / 4];
         new Random(1).NextBytes(data);
         return Convert.ToBase64String(data);
-    }
-
-    /// <summary>Writes a filler file until the kernel answers ENOSPC.</summary>
-    private void FillDisk()
-    {
-        var chunk = new byte[64 * 1024];
-        using var filler = new FileStream(Filler, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
-        try
-        {
-            for (var written = 0L; written < 4L * 1024 * 1024; written += chunk.Length)
-            {
-                filler.Write(chunk);
-            }
-        }
-        catch (IOException ex) when (ex.Message.Contains("No space left on device", StringComparison.Ordinal))
-        {
-            return;
-        }
-
-        Assert.Fail("the 2 MiB tmpfs must run out of space");
     }
 
     private string[] TempFiles() => Directory.GetFiles(StateDirectory, "*.tmp", SearchOption.AllDirectories);

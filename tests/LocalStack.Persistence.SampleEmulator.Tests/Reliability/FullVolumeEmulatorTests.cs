@@ -22,8 +22,6 @@ public sealed class FullVolumeEmulatorTests
 
     private string Volume => Path.Combine(_tmpfs.Path, "volume");
 
-    private string Filler => Path.Combine(_tmpfs.Path, "filler");
-
     [SetUp]
     public void Mount() => _tmpfs = Tmpfs.MountOrIgnore(2 * 1024 * 1024);
 
@@ -72,7 +70,7 @@ public sealed class FullVolumeEmulatorTests
             Assert.That(putError.Message, Does.Contain("No space left on device"), "the client hears the cause");
 
             // A failed put gives its partial file back; the filler takes the rest, so the save has no byte left.
-            FillDisk();
+            _tmpfs.Fill();
             var (status, body) = await _emulator.PostAsync("/_localstack/state/s3/save");
             Assert.That(status, Is.EqualTo(HttpStatusCode.InternalServerError), body);
             Assert.That(body, Does.Contain(NoSpace));
@@ -87,7 +85,7 @@ public sealed class FullVolumeEmulatorTests
             Assert.That(await KeysAsync(s3, "full"), Is.EqualTo(stored.Order(StringComparer.Ordinal)));
             Assert.That(_emulator.HasExited, Is.False);
 
-            File.Delete(Filler);
+            File.Delete(_tmpfs.FillerPath);
             await AssertSaveAsync(HttpStatusCode.OK, "ok");
             Assert.That(await S3LastErrorAsync(), Is.Null);
             await s3.PutObjectAsync(new PutObjectRequest { BucketName = "full", Key = "after-the-save", ContentBody = "lost in the crash" });
@@ -111,7 +109,7 @@ public sealed class FullVolumeEmulatorTests
         {
             await s3.PutBucketAsync("on-request");
             await PutAsync(s3, "on-request", "durable", Random(1024, seed: 1));
-            FillDisk();
+            _tmpfs.Fill();
 
             // An empty object needs no data block, only the snapshot does: the put itself works, its save cannot.
             var refused = await Assert.ThrowsAsync<AmazonS3Exception>(async () => await PutAsync(s3, "on-request", "while-full", []));
@@ -132,7 +130,7 @@ public sealed class FullVolumeEmulatorTests
                 Assert.That(get.HttpStatusCode, Is.EqualTo(HttpStatusCode.OK), "reads still served on a full volume");
             }
 
-            File.Delete(Filler);
+            File.Delete(_tmpfs.FillerPath);
             var recovered = await PutAsync(s3, "on-request", "after-recovery", Random(1024, seed: 2));
             Assert.That(recovered.HttpStatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(await S3LastErrorAsync(), Is.Null);
@@ -186,37 +184,5 @@ public sealed class FullVolumeEmulatorTests
         var data = new byte[bytes];
         new Random(seed).NextBytes(data);
         return data;
-    }
-
-    /// <summary>Writes a filler file on the tmpfs until the kernel answers ENOSPC.</summary>
-    private void FillDisk()
-    {
-        var chunk = new byte[64 * 1024];
-        using var filler = new FileStream(Filler, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
-        try
-        {
-            for (var written = 0L; written < 4L * 1024 * 1024; written += chunk.Length)
-            {
-                filler.Write(chunk);
-            }
-        }
-        catch (IOException ex) when (ex.Message.Contains(NoSpace, StringComparison.Ordinal))
-        {
-            // Blocks smaller than the chunk may still be free: fill them too, to the last byte.
-            var small = new byte[4096];
-            try
-            {
-                while (true)
-                {
-                    filler.Write(small);
-                }
-            }
-            catch (IOException again) when (again.Message.Contains(NoSpace, StringComparison.Ordinal))
-            {
-                return;
-            }
-        }
-
-        Assert.Fail("the 2 MiB tmpfs must run out of space");
     }
 }

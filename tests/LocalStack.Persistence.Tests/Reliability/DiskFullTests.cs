@@ -24,8 +24,6 @@ public sealed class DiskFullTests
 
     private string StateFile => Path.Combine(StateDirectory, "api_states", Service, "store.state");
 
-    private string Filler => Path.Combine(_tmpfs.Path, "filler");
-
     [SetUp]
     public void Mount() => _tmpfs = Tmpfs.MountOrIgnore(2 * 1024 * 1024);
 
@@ -45,7 +43,7 @@ public sealed class DiskFullTests
         await manager.SaveAsync(Service).AsTask().WaitAsync(Patience);
         var lastGood = await File.ReadAllBytesAsync(StateFile);
 
-        FillDisk(freeBytes);
+        _tmpfs.Fill(freeBytes);
         await MutateAsync(manager, provider, Incompressible(seed: 1, bytes: 300 * 1024));
 
         var error = await Assert.ThrowsAsync<IOException>(async () => await manager.SaveAsync(Service).AsTask().WaitAsync(Patience));
@@ -67,7 +65,7 @@ public sealed class DiskFullTests
             Assert.That(TempFiles(), Is.Empty, "no temp file is left");
         });
 
-        File.Delete(Filler);
+        File.Delete(_tmpfs.FillerPath);
         var saved = await manager.SaveAsync(Service).AsTask().WaitAsync(Patience);
 
         Assert.That(saved.Generation, Is.EqualTo(3), "generation 2 was spent on the failed save and is never reused");
@@ -90,7 +88,7 @@ public sealed class DiskFullTests
         var damaged = await File.ReadAllBytesAsync(StateFile);
         damaged[^5] ^= 0x01;
         await File.WriteAllBytesAsync(StateFile, damaged);
-        FillDisk(0);
+        _tmpfs.Fill();
 
         var error = await Assert.ThrowsAsync<SnapshotCorruptException>(async () => await new ServiceSnapshotter(store).LoadAsync(new TestProvider(Service)).AsTask().WaitAsync(Patience));
 
@@ -116,28 +114,6 @@ public sealed class DiskFullTests
         var scope = await manager.BeginRequestAsync(Service, mutating: true).AsTask().WaitAsync(Patience);
         provider.Add(item);
         await scope.DisposeAsync().AsTask().WaitAsync(Patience);
-    }
-
-    /// <summary>Writes a filler file until the kernel answers ENOSPC, then gives back <paramref name="freeBytes"/>.</summary>
-    private void FillDisk(int freeBytes)
-    {
-        var chunk = new byte[64 * 1024];
-        using var filler = new FileStream(Filler, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
-        var full = false;
-        for (var written = 0L; written < 4L * 1024 * 1024 && !full; written += chunk.Length)
-        {
-            try
-            {
-                filler.Write(chunk);
-            }
-            catch (IOException ex) when (ex.Message.Contains("No space left on device", StringComparison.Ordinal))
-            {
-                full = true;
-            }
-        }
-
-        Assert.That(full, Is.True, "the 2 MiB tmpfs must run out of space");
-        filler.SetLength(filler.Length - freeBytes);
     }
 
     private string[] TempFiles() => Directory.GetFiles(StateDirectory, "*.tmp", SearchOption.AllDirectories);
