@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage;
 
@@ -42,7 +43,7 @@ namespace LocalStack.Persistence;
 /// </remarks>
 public sealed class ServiceSnapshotter
 {
-    private readonly ISnapshotStore _store;
+    private readonly ISnapshotStore? _storeOrNull;
     private readonly IStateLifecycleHook[] _hooks;
     private readonly ConcurrentDictionary<string, ServiceSlot> _slots = new(StringComparer.Ordinal);
 
@@ -50,9 +51,15 @@ public sealed class ServiceSnapshotter
     /// <param name="store">Where snapshots are kept.</param>
     /// <param name="hooks">Hooks run for every service, in order, besides the provider's own.</param>
     public ServiceSnapshotter(ISnapshotStore store, IEnumerable<IStateLifecycleHook>? hooks = null)
+        : this(store ?? throw new ArgumentNullException(nameof(store)), hooks, allowNoStore: false)
     {
-        ArgumentNullException.ThrowIfNull(store);
-        _store = store;
+    }
+
+    /// <summary>A snapshotter without a store (persistence off): only <see cref="ResetAsync(IServiceStateProvider, CancellationToken)"/> works.</summary>
+    internal ServiceSnapshotter(ISnapshotStore? store, IEnumerable<IStateLifecycleHook>? hooks, bool allowNoStore)
+    {
+        Debug.Assert(store is not null || allowNoStore, "A store is required.");
+        _storeOrNull = store;
         _hooks = hooks?.ToArray() ?? [];
         foreach (var hook in _hooks)
         {
@@ -77,12 +84,12 @@ public sealed class ServiceSnapshotter
         try
         {
             await RunBeforeAsync(provider, static (h, s, ct) => h.OnBeforeSaveAsync(s, ct), serviceName, cancellationToken).ConfigureAwait(false);
-            var stored = await _store.GetMetadataAsync(serviceName, cancellationToken).ConfigureAwait(false);
+            var stored = await Store.GetMetadataAsync(serviceName, cancellationToken).ConfigureAwait(false);
             var generation = Math.Max(stored?.Generation ?? 0, slot.LastGeneration) + 1;
             slot.LastGeneration = generation;
             var schemaVersion = provider.SchemaVersion;
 
-            context = new SnapshotContext(_store, serviceName, SnapshotOperation.Save, generation);
+            context = new SnapshotContext(Store, serviceName, SnapshotOperation.Save, generation);
             IStateCapture capture;
             try
             {
@@ -140,10 +147,10 @@ public sealed class ServiceSnapshotter
         {
             if (pending.HasStagedAssets)
             {
-                await _store.FlushAssetGenerationAsync(serviceName, generation, cancellationToken).ConfigureAwait(false);
+                await Store.FlushAssetGenerationAsync(serviceName, generation, cancellationToken).ConfigureAwait(false);
             }
 
-            metadata = await _store.WriteAsync(
+            metadata = await Store.WriteAsync(
                 new SnapshotWriteRequest(serviceName, pending.SchemaVersion, generation),
                 pending.Capture.WriteToAsync,
                 cancellationToken).ConfigureAwait(false);
@@ -159,7 +166,7 @@ public sealed class ServiceSnapshotter
             await pending.Capture.DisposeAsync().ConfigureAwait(false);
             try
             {
-                await _store.PruneAssetGenerationsAsync(serviceName, generation, CancellationToken.None).ConfigureAwait(false);
+                await Store.PruneAssetGenerationsAsync(serviceName, generation, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -202,13 +209,17 @@ public sealed class ServiceSnapshotter
     /// <returns>The metadata of the restored snapshot, or <see langword="null"/> (provider untouched) when the service has no snapshot.</returns>
     /// <exception cref="SnapshotCorruptException">The snapshot is damaged; the provider is not reset to empty.</exception>
     /// <exception cref="SnapshotVersionException">The snapshot was written by a newer format or schema version; the provider is not reset to empty.</exception>
-    public async ValueTask<SnapshotMetadata?> LoadAsync(IServiceStateProvider provider, CancellationToken cancellationToken = default)
+    public ValueTask<SnapshotMetadata?> LoadAsync(IServiceStateProvider provider, CancellationToken cancellationToken = default)
+        => LoadAsync(provider, progress: null, cancellationToken);
+
+    /// <summary><see cref="LoadAsync(IServiceStateProvider, CancellationToken)"/>, reporting how far the live state was changed.</summary>
+    internal async ValueTask<SnapshotMetadata?> LoadAsync(IServiceStateProvider provider, StateChangeProgress? progress, CancellationToken cancellationToken)
     {
         var (serviceName, slot) = Prepare(provider);
         await slot.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var reader = await _store.OpenReadAsync(serviceName, cancellationToken).ConfigureAwait(false);
+            var reader = await Store.OpenReadAsync(serviceName, cancellationToken).ConfigureAwait(false);
             if (reader is null)
             {
                 return null;
@@ -218,10 +229,15 @@ public sealed class ServiceSnapshotter
             {
                 var metadata = reader.Metadata;
                 await RunBeforeAsync(provider, static (h, s, ct) => h.OnBeforeLoadAsync(s, ct), serviceName, cancellationToken).ConfigureAwait(false);
-                var context = new SnapshotContext(_store, serviceName, SnapshotOperation.Load, metadata.Generation, metadata.Location);
-                await provider.RestoreAsync(new SnapshotPayload(metadata.SchemaVersion, reader.Payload, metadata), context, cancellationToken).ConfigureAwait(false);
+                var context = new SnapshotContext(Store, serviceName, SnapshotOperation.Load, metadata.Generation, metadata.Location);
+
+                // The point of no return: once the provider starts replacing its state, stopping half-way would leave a
+                // mix of old and new state, so the caller's token no longer applies.
+                StateChangeProgress.Mark(progress, StateChange.Started);
+                await provider.RestoreAsync(new SnapshotPayload(metadata.SchemaVersion, reader.Payload, metadata), context, CancellationToken.None).ConfigureAwait(false);
                 slot.LastGeneration = Math.Max(slot.LastGeneration, metadata.Generation);
-                await RunAfterAsync(provider, static (h, s, ct) => h.OnAfterLoadAsync(s, ct), serviceName, cancellationToken).ConfigureAwait(false);
+                StateChangeProgress.Mark(progress, StateChange.Completed);
+                await RunAfterAsync(provider, static (h, s, ct) => h.OnAfterLoadAsync(s, ct), serviceName, CancellationToken.None).ConfigureAwait(false);
                 return metadata;
             }
         }
@@ -233,27 +249,51 @@ public sealed class ServiceSnapshotter
 
     /// <summary>
     /// Returns the provider to its empty state: before-reset hooks, <see cref="IServiceStateProvider.ResetAsync"/>,
-    /// deletion of the stored snapshot and its generations (when asked), after-reset hooks. Call it under the service's
-    /// exclusive gate. This is also how an operator clears a snapshot that is corrupt or from a newer version.
+    /// after-reset hooks. Call it under the service's exclusive gate. The stored snapshot is left as it is (LocalStack's
+    /// reset empties the live state; the next save persists the empty state); <see cref="DeleteAsync"/> removes it.
     /// </summary>
     /// <param name="provider">The service's state provider.</param>
-    /// <param name="deleteSnapshot">Whether to delete the stored snapshot too.</param>
-    /// <param name="cancellationToken">Cancels the reset.</param>
+    /// <param name="cancellationToken">Cancels the reset until the provider starts resetting; from then on it runs to the end.</param>
     /// <returns>A task that completes when the service is empty.</returns>
-    public async ValueTask ResetAsync(IServiceStateProvider provider, bool deleteSnapshot = true, CancellationToken cancellationToken = default)
+    public ValueTask ResetAsync(IServiceStateProvider provider, CancellationToken cancellationToken = default)
+        => ResetAsync(provider, progress: null, cancellationToken);
+
+    /// <summary><see cref="ResetAsync(IServiceStateProvider, CancellationToken)"/>, reporting how far the live state was changed.</summary>
+    internal async ValueTask ResetAsync(IServiceStateProvider provider, StateChangeProgress? progress, CancellationToken cancellationToken)
     {
         var (serviceName, slot) = Prepare(provider);
         await slot.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await RunBeforeAsync(provider, static (h, s, ct) => h.OnBeforeResetAsync(s, ct), serviceName, cancellationToken).ConfigureAwait(false);
-            await provider.ResetAsync(new SnapshotContext(_store, serviceName, SnapshotOperation.Reset, 0), cancellationToken).ConfigureAwait(false);
-            if (deleteSnapshot)
-            {
-                await _store.DeleteAsync(serviceName, cancellationToken).ConfigureAwait(false);
-            }
+            StateChangeProgress.Mark(progress, StateChange.Started);
+            await provider.ResetAsync(new SnapshotContext(_storeOrNull, serviceName, SnapshotOperation.Reset, 0), CancellationToken.None).ConfigureAwait(false);
+            StateChangeProgress.Mark(progress, StateChange.Completed);
+            await RunAfterAsync(provider, static (h, s, ct) => h.OnAfterResetAsync(s, ct), serviceName, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            slot.Release();
+        }
+    }
 
-            await RunAfterAsync(provider, static (h, s, ct) => h.OnAfterResetAsync(s, ct), serviceName, cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// Deletes the stored snapshot of a service and its asset generations (copies of damaged snapshots kept aside stay).
+    /// The live state is not touched. Waits for a save of the service that is being written, so that it cannot bring
+    /// the snapshot back afterwards.
+    /// </summary>
+    /// <param name="serviceName">The service.</param>
+    /// <param name="cancellationToken">Cancels the wait for the service's current operation.</param>
+    /// <returns><see langword="true"/> when a snapshot existed.</returns>
+    /// <exception cref="ArgumentException">The service name is invalid.</exception>
+    public async ValueTask<bool> DeleteAsync(string serviceName, CancellationToken cancellationToken = default)
+    {
+        ServiceNames.ThrowIfInvalid(serviceName, nameof(serviceName));
+        var slot = _slots.GetOrAdd(serviceName, static _ => new ServiceSlot());
+        await slot.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await Store.DeleteAsync(serviceName, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -276,16 +316,16 @@ public sealed class ServiceSnapshotter
         {
             // Read again rather than trust what was stored before: if the write did reach its commit point before
             // failing, the staged generation is the committed one and must stay.
-            var committed = await _store.GetMetadataAsync(context.ServiceName, CancellationToken.None).ConfigureAwait(false);
+            var committed = await Store.GetMetadataAsync(context.ServiceName, CancellationToken.None).ConfigureAwait(false);
             if (committed is null)
             {
                 // No snapshot at all: nothing to keep, so every generation folder goes (generations start at 1, so
                 // prune has no "keep nothing" value).
-                await _store.DeleteAsync(context.ServiceName, CancellationToken.None).ConfigureAwait(false);
+                await Store.DeleteAsync(context.ServiceName, CancellationToken.None).ConfigureAwait(false);
             }
             else if (committed.Generation != context.Generation)
             {
-                await _store.PruneAssetGenerationsAsync(context.ServiceName, committed.Generation, CancellationToken.None).ConfigureAwait(false);
+                await Store.PruneAssetGenerationsAsync(context.ServiceName, committed.Generation, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SnapshotException)
@@ -293,6 +333,8 @@ public sealed class ServiceSnapshotter
             // The original failure is what the caller must see; the leftover folder is removed by a later commit.
         }
     }
+
+    private ISnapshotStore Store => _storeOrNull ?? throw new InvalidOperationException("Persistence is disabled (PERSISTENCE=0): there is no snapshot store.");
 
     private (string ServiceName, ServiceSlot Slot) Prepare(IServiceStateProvider provider)
     {

@@ -50,7 +50,7 @@ public sealed class ServiceSnapshotterTests : StoreTestBase
     }
 
     [Test]
-    public async Task Reset_runs_hooks_around_the_reset_and_deletes_the_snapshot()
+    public async Task Reset_runs_hooks_around_the_reset_and_keeps_the_snapshot()
     {
         await Snapshotter.SaveAsync(new RecordingProvider("svc", []) { Value = "saved" });
         var provider = new RecordingProvider("svc", _log) { Value = "live" };
@@ -65,19 +65,24 @@ public sealed class ServiceSnapshotterTests : StoreTestBase
         }));
         Assert.That(provider.Value, Is.Empty);
         Assert.That(provider.LastContext!.Operation, Is.EqualTo(SnapshotOperation.Reset));
-        Assert.That(await Store.GetMetadataAsync("svc"), Is.Null);
+        Assert.That(await Store.GetMetadataAsync("svc"), Is.Not.Null, "a reset empties the live state only");
+        await Snapshotter.LoadAsync(provider);
+        Assert.That(provider.Value, Is.EqualTo("saved"), "reset then load returns to the last save");
     }
 
     [Test]
-    public async Task Reset_can_keep_the_snapshot()
+    public async Task Delete_removes_the_snapshot_and_leaves_the_live_state()
     {
         await Snapshotter.SaveAsync(new RecordingProvider("svc", []) { Value = "saved" });
         var provider = new RecordingProvider("svc", _log) { Value = "live" };
 
-        await Snapshotter.ResetAsync(provider, deleteSnapshot: false);
-        await Snapshotter.LoadAsync(provider);
+        Assert.That(await Snapshotter.DeleteAsync("svc"), Is.True);
+        Assert.That(await Snapshotter.DeleteAsync("svc"), Is.False, "nothing left to delete");
 
-        Assert.That(provider.Value, Is.EqualTo("saved"));
+        Assert.That(provider.Value, Is.EqualTo("live"));
+        Assert.That(_log, Is.Empty, "no provider call and no hook");
+        Assert.That(await Store.GetMetadataAsync("svc"), Is.Null);
+        Assert.That(await Snapshotter.LoadAsync(provider), Is.Null);
     }
 
     [Test]
@@ -220,21 +225,21 @@ public sealed class ServiceSnapshotterTests : StoreTestBase
     }
 
     [Test]
-    public async Task A_reset_waits_for_a_save_that_is_still_writing_so_old_state_never_comes_back()
+    public async Task A_delete_waits_for_a_save_that_is_still_writing_so_the_snapshot_never_comes_back()
     {
-        var provider = new RecordingProvider("svc", _log) { Value = "before reset", WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var provider = new RecordingProvider("svc", _log) { Value = "before delete", WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
         var pending = await Snapshotter.CaptureAsync(provider);
         var commit = Snapshotter.CommitAsync(pending).AsTask();
 
-        var reset = Snapshotter.ResetAsync(provider).AsTask();
-        await Task.WhenAny(reset, Task.Delay(200));
-        Assert.That(reset.IsCompleted, Is.False, "the reset must wait for the write in flight");
+        var delete = Snapshotter.DeleteAsync("svc").AsTask();
+        await Task.WhenAny(delete, Task.Delay(200));
+        Assert.That(delete.IsCompleted, Is.False, "the delete must wait for the write in flight");
 
         provider.WriteGate.SetResult();
         await commit.WaitAsync(TimeSpan.FromSeconds(10));
-        await reset.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(await delete.WaitAsync(TimeSpan.FromSeconds(10)), Is.True);
 
-        Assert.That(await Store.GetMetadataAsync("svc"), Is.Null, "the reset ran after the write and deleted it");
+        Assert.That(await Store.GetMetadataAsync("svc"), Is.Null, "the delete ran after the write and removed it");
     }
 
     [Test]

@@ -18,11 +18,13 @@ public static class SnapshotEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the state endpoints under <paramref name="prefix"/>:
     /// <list type="bullet">
-    /// <item><c>POST {prefix}/{service}/save|load|reset</c>: 200 <c>{"service":"s3","status":"ok"}</c>; 500 with
+    /// <item><c>POST {prefix}/{service}/save|load|reset|delete</c>: 200 <c>{"service":"s3","status":"ok"}</c>; 500 with
     /// <c>"status":"error"</c> and a <c>"message"</c> when the operation fails; 404 for an unknown service or
     /// operation, 400 for an invalid service name, 405 (with <c>Allow: POST</c>) for another method, 409 when
-    /// persistence is disabled (or a save is asked of a read-only baseline).</item>
-    /// <item><c>POST {prefix}/save|load|reset</c>: 200, <c>application/x-ndjson</c>, one line per service written and
+    /// persistence is disabled (save, load, delete) or a save or delete is asked of a read-only baseline. A reset
+    /// empties the live state (also with persistence off) and the save strategy persists it; delete removes the
+    /// stored snapshot and leaves the live state alone. A client that disconnects does not cut a load or reset in half.</item>
+    /// <item><c>POST {prefix}/save|load|reset|delete</c>: 200, <c>application/x-ndjson</c>, one line per service written and
     /// flushed as that service finishes; a failing service gets its error line while the others go on.</item>
     /// <item><c>GET {prefix}</c>: persistence mode, strategies and the status of every service.</item>
     /// </list>

@@ -18,7 +18,12 @@ internal static class SnapshotStateHandlers
 {
     public const string NdjsonContentType = "application/x-ndjson";
 
-    private const string OperationsText = "expected save, load or reset";
+    private const string OperationsText = "expected save, load, reset or delete";
+
+    /// <summary>What the status says when nothing is written, so that <c>dirty: false</c> is not read as "saved".</summary>
+    private const string DisabledNote = "Persistence is disabled (PERSISTENCE=0): nothing is saved or loaded; the state lives in memory only and is lost when the process stops. Set PERSISTENCE=1 to keep snapshots.";
+
+    private const string ReadOnlyNote = "Persistence is read-only: the snapshots were loaded as a baseline and are never saved; changes are lost when the process stops.";
 
     public static Task StatusAsync(HttpContext context)
     {
@@ -41,7 +46,8 @@ internal static class SnapshotStateHandlers
             manager.IsReadOnly,
             services.GetService<ISaveStrategy>()?.Name,
             services.GetService<ILoadStrategy>()?.Name,
-            lines);
+            lines,
+            !manager.IsEnabled ? DisabledNote : manager.IsReadOnly ? ReadOnlyNote : null);
         return WriteJsonAsync(context, StatusCodes.Status200OK, response, AspNetCoreJsonContext.Relaxed.SnapshotStatusResponse);
     }
 
@@ -72,6 +78,7 @@ internal static class SnapshotStateHandlers
         {
             "save" => manager.SaveAllAsync(dirtyOnly: false, cancellationToken),
             "load" => manager.LoadAllAsync(cancellationToken),
+            "delete" => manager.DeleteAllSnapshotsAsync(cancellationToken),
             _ => manager.ResetAllAsync(cancellationToken),
         };
 
@@ -138,6 +145,9 @@ internal static class SnapshotStateHandlers
                 case "load":
                     await manager.LoadAsync(service, cancellationToken).ConfigureAwait(false);
                     break;
+                case "delete":
+                    await manager.DeleteSnapshotAsync(service, cancellationToken).ConfigureAwait(false);
+                    break;
                 default:
                     await manager.ResetAsync(service, cancellationToken).ConfigureAwait(false);
                     break;
@@ -165,17 +175,23 @@ internal static class SnapshotStateHandlers
         return WriteJsonAsync(context, StatusCodes.Status200OK, new HealthResponse(services, features, "community", version), AspNetCoreJsonContext.Relaxed.HealthResponse);
     }
 
-    private static bool IsOperation([NotNullWhen(true)] string? operation) => operation is "save" or "load" or "reset";
+    private static bool IsOperation([NotNullWhen(true)] string? operation) => operation is "save" or "load" or "reset" or "delete";
 
+    /// <summary>Why an operation cannot run in the manager's mode; a reset empties the live state in every mode, as LocalStack's does.</summary>
     private static string? RefusalOf(ISnapshotManager manager, string operation)
     {
+        if (operation == "reset")
+        {
+            return null;
+        }
+
         if (!manager.IsEnabled)
         {
             return $"Persistence is disabled (PERSISTENCE=0): nothing to {operation}. Set PERSISTENCE=1 to keep snapshots.";
         }
 
-        return operation == "save" && manager.IsReadOnly
-            ? "Persistence is read-only (a baseline that is loaded but never saved): save is refused."
+        return operation is "save" or "delete" && manager.IsReadOnly
+            ? $"Persistence is read-only (a baseline that is loaded but never saved): {operation} is refused."
             : null;
     }
 

@@ -10,7 +10,8 @@ internal sealed record SnapshotStatusResponse(
     [property: JsonPropertyName("readOnly")] bool ReadOnly,
     [property: JsonPropertyName("saveStrategy")] string? SaveStrategy,
     [property: JsonPropertyName("loadStrategy")] string? LoadStrategy,
-    [property: JsonPropertyName("services")] IReadOnlyList<ServiceStatusLine> Services);
+    [property: JsonPropertyName("services")] IReadOnlyList<ServiceStatusLine> Services,
+    [property: JsonPropertyName("note"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Note = null);
 
 /// <summary>One service in <see cref="SnapshotStatusResponse"/>.</summary>
 internal sealed record ServiceStatusLine(

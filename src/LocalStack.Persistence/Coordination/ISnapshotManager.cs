@@ -12,8 +12,9 @@ public interface ISnapshotManager
     IReadOnlyList<string> ServiceNames { get; }
 
     /// <summary>
-    /// Whether persistence is on (<c>PERSISTENCE=1</c>). When off, requests pass through and explicit saves, loads and
-    /// resets throw <see cref="InvalidOperationException"/>; strategies have nothing to do.
+    /// Whether persistence is on (<c>PERSISTENCE=1</c>). When off, requests pass through, explicit saves, loads and
+    /// snapshot deletions throw <see cref="InvalidOperationException"/>, resets empty the live state, and strategies have
+    /// nothing to do: nothing is ever written.
     /// </summary>
     /// <value>The default implementation returns <see langword="true"/>.</value>
     bool IsEnabled => true;
@@ -36,20 +37,35 @@ public interface ISnapshotManager
 
     /// <summary>Loads one service from its snapshot, replacing its live state (clears a fault on success).</summary>
     /// <param name="serviceName">A registered service.</param>
-    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <param name="cancellationToken">
+    /// Cancels the load until the provider starts restoring; from then on it runs to the end, so that a caller giving up
+    /// never leaves half of the old state and half of the new. A provider that fails half-way leaves the service faulted.
+    /// </param>
     /// <returns>The loaded snapshot's metadata, or <see langword="null"/> when there is none (the state is left as is).</returns>
     /// <exception cref="UnknownServiceException">The service is not registered.</exception>
     /// <exception cref="ServiceFaultedException">The snapshot is corrupt or from a newer version; the service is (still) faulted.</exception>
     /// <exception cref="InvalidOperationException">Persistence is disabled.</exception>
     ValueTask<SnapshotMetadata?> LoadAsync(string serviceName, CancellationToken cancellationToken = default);
 
-    /// <summary>Resets one service to empty and deletes its snapshot (clears a fault).</summary>
+    /// <summary>
+    /// Resets one service's live state to empty, as LocalStack does (also with persistence off): clears a fault and marks
+    /// the service modified, so the save strategy persists the empty state. The stored snapshot stays until then (a reset
+    /// followed by a load returns to the last save); <see cref="DeleteSnapshotAsync"/> removes it.
+    /// </summary>
     /// <param name="serviceName">A registered service.</param>
-    /// <param name="cancellationToken">Cancels the reset.</param>
-    /// <returns>A task that completes when the service is empty.</returns>
+    /// <param name="cancellationToken">Cancels the reset until the provider starts resetting; from then on it runs to the end.</param>
+    /// <returns>A task that completes when the service is empty (under <c>ON_REQUEST</c>, when the empty state is saved).</returns>
+    /// <exception cref="UnknownServiceException">The service is not registered.</exception>
+    /// <exception cref="ServiceFaultedException">The provider failed half-way; the service is faulted until a load or reset succeeds.</exception>
+    ValueTask ResetAsync(string serviceName, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the stored snapshot of one service and its asset generations; the live state is not touched.</summary>
+    /// <param name="serviceName">A registered service.</param>
+    /// <param name="cancellationToken">Cancels the wait for a save of the service that is being written.</param>
+    /// <returns><see langword="true"/> when a snapshot existed.</returns>
     /// <exception cref="UnknownServiceException">The service is not registered.</exception>
     /// <exception cref="InvalidOperationException">Persistence is disabled.</exception>
-    ValueTask ResetAsync(string serviceName, CancellationToken cancellationToken = default);
+    ValueTask<bool> DeleteSnapshotAsync(string serviceName, CancellationToken cancellationToken = default);
 
     /// <summary>Saves every service (or, with <paramref name="dirtyOnly"/>, those modified since their last save), yielding each result as it finishes.</summary>
     /// <param name="dirtyOnly">Save only services modified since their last save.</param>
@@ -66,6 +82,11 @@ public interface ISnapshotManager
     /// <param name="cancellationToken">Cancels the remaining resets.</param>
     /// <returns>One result per service, in completion order.</returns>
     IAsyncEnumerable<ServiceOperationResult> ResetAllAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the stored snapshot of every service, yielding each result as it finishes; live states are not touched.</summary>
+    /// <param name="cancellationToken">Cancels the remaining deletions.</param>
+    /// <returns>One result per service, in completion order.</returns>
+    IAsyncEnumerable<ServiceOperationResult> DeleteAllSnapshotsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Loads the service if it has not been loaded yet: exactly once under concurrency; a failure reaches every waiting caller and the next call tries again.</summary>
     /// <param name="serviceName">A registered service.</param>

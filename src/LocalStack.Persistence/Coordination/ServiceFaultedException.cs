@@ -3,8 +3,8 @@ using LocalStack.Persistence.Storage;
 namespace LocalStack.Persistence.Coordination;
 
 /// <summary>
-/// A service's snapshot is corrupt or from a newer version, so the service is faulted: its requests fail, no save
-/// overwrites the file, and only an explicit reset or a successful load clears the fault.
+/// A service is faulted: its snapshot is corrupt or from a newer version, or a load or reset of it stopped half-way. Its
+/// requests fail, no save overwrites its snapshot, and only a successful reset or load clears the fault.
 /// </summary>
 public sealed class ServiceFaultedException : SnapshotException
 {
@@ -16,6 +16,10 @@ public sealed class ServiceFaultedException : SnapshotException
     {
         ServiceName = serviceName;
     }
+
+    /// <summary>A load or reset stopped half-way: the service's live state is incomplete.</summary>
+    internal static ServiceFaultedException Interrupted(string serviceName, string operation, Exception cause)
+        => new(serviceName, $"Service '{serviceName}' is unavailable because its {operation} stopped half-way ({cause.Message.TrimEnd('.')}), so its live state is incomplete. Load or reset the service.", cause);
 
     /// <summary>Creates the exception.</summary>
     public ServiceFaultedException()
@@ -30,6 +34,12 @@ public sealed class ServiceFaultedException : SnapshotException
         : base(message)
     {
         ServiceName = string.Empty;
+    }
+
+    private ServiceFaultedException(string serviceName, string message, Exception cause)
+        : base(message, cause)
+    {
+        ServiceName = serviceName;
     }
 
     /// <summary>The faulted service.</summary>

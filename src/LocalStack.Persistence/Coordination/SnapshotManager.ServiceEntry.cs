@@ -18,6 +18,12 @@ public sealed partial class SnapshotManager
 
         public bool Loaded;
         public Exception? Fault;
+
+        /// <summary>Whether <see cref="Fault"/> is a load or reset that stopped half-way (the live state is incomplete), not an unreadable snapshot.</summary>
+        public bool FaultIsPartialState;
+
+        /// <summary>Set by a reset: the next save may replace a stored snapshot that cannot be read (the empty state is the truth now).</summary>
+        public bool MayReplaceStoredSnapshot;
         public Task? LoadTask;
 
         public SaveRequest? QueuedSave;
@@ -67,6 +73,18 @@ public sealed partial class SnapshotManager
                 lock (Sync)
                 {
                     return IsDirtyLocked;
+                }
+            }
+        }
+
+        /// <summary>Whether the service is faulted by a load or reset that stopped half-way.</summary>
+        public bool HasPartialStateFault
+        {
+            get
+            {
+                lock (Sync)
+                {
+                    return Fault is not null && FaultIsPartialState;
                 }
             }
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using LocalStack.Persistence.Diagnostics;
 using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage;
@@ -52,7 +53,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
     private readonly ServiceEntry[] _entries;
     private readonly Dictionary<string, ServiceEntry> _entriesByName;
     private readonly ISnapshotStore? _store;
-    private readonly ServiceSnapshotter? _snapshotter;
+    private readonly ServiceSnapshotter _snapshotter;
     private readonly ISaveStrategy _saveStrategy;
     private readonly ILoadStrategy _loadStrategy;
     private readonly TimeProvider _timeProvider;
@@ -110,7 +111,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
         _entries = [.. _entriesByName.Values.OrderBy(e => e.Name, StringComparer.Ordinal)];
         ServiceNames = [.. _entries.Select(e => e.Name)];
         _store = store;
-        _snapshotter = store is null ? null : new ServiceSnapshotter(store);
+        _snapshotter = new ServiceSnapshotter(store, hooks: null, allowNoStore: true);
         _saveStrategy = saveStrategy;
         _loadStrategy = loadStrategy;
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -193,50 +194,119 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    /// <remarks>In read-only mode the live state is reset and the stored snapshot (the baseline) is kept.</remarks>
-    /// <exception cref="InvalidOperationException">Persistence is disabled.</exception>
+    /// <remarks>
+    /// As LocalStack's reset: the live state is emptied (also with persistence off), a fault is cleared and the service
+    /// counts as modified, so the save strategy persists the empty state (<c>ON_REQUEST</c> before this returns). Until
+    /// then the stored snapshot stays, so a reset followed by a load returns to the last save. After the reset of a
+    /// service whose snapshot is unreadable, its next save replaces that file (a corrupt file's bytes stay aside as
+    /// <c>store.state.corrupt-*</c>). A failure or cancellation before the provider starts resetting changes nothing;
+    /// once it has started, the reset runs to the end, and a provider that fails half-way leaves the service faulted.
+    /// </remarks>
+    /// <exception cref="ServiceFaultedException">The provider failed half-way; the service is now faulted.</exception>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public async ValueTask ResetAsync(string serviceName, CancellationToken cancellationToken = default)
     {
         var entry = Find(serviceName);
-        ThrowIfDisabled("reset", serviceName);
         await EnterExclusiveAsync(entry, cancellationToken).ConfigureAwait(false);
+        Exception? afterHookFailure = null;
         try
         {
-            var deleteSnapshot = !_readOnly;
-            await _snapshotter!.ResetAsync(entry.Provider, deleteSnapshot, cancellationToken).ConfigureAwait(false);
+            var progress = new StateChangeProgress();
+            try
+            {
+                await _snapshotter.ResetAsync(entry.Provider, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (progress.State == StateChange.Completed)
+            {
+                // An after-reset hook failed: the service is empty all the same, and the caller hears of the hook.
+                afterHookFailure = e;
+            }
+            catch (Exception e) when (progress.State == StateChange.Started)
+            {
+                throw Interrupted(entry, SnapshotOperation.Reset, e);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                RecordError(entry, e);
+                _metrics.Failed("reset", serviceName);
+                Log.ServiceResetFailed(_logger, serviceName, e);
+                throw;
+            }
+
             bool wasFaulted;
             lock (entry.Sync)
             {
                 wasFaulted = entry.Fault is not null;
                 entry.Fault = null;
+                entry.FaultIsPartialState = false;
                 entry.Loaded = true;
-                entry.LastError = null;
-                entry.SavedVersion = Volatile.Read(ref entry.ModifiedVersion);
-                if (deleteSnapshot)
-                {
-                    entry.Generation = 0;
-                    entry.StoredSize = 0;
-                }
+                entry.LastError = afterHookFailure?.Message;
+
+                // The empty state is the truth now: its next save may replace a snapshot that cannot be read.
+                entry.MayReplaceStoredSnapshot = true;
             }
 
-            Log.ServiceReset(_logger, serviceName, deleteSnapshot);
+            if (_store is not null)
+            {
+                // Before leaving the gate, so that the next capture sees the empty state as a change to persist.
+                Interlocked.Increment(ref entry.ModifiedVersion);
+            }
+
+            Log.ServiceReset(_logger, serviceName);
             if (wasFaulted)
             {
                 Log.ServiceFaultCleared(_logger, serviceName, "reset");
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            RecordError(entry, e);
-            _metrics.Failed("reset", serviceName);
-            Log.ServiceResetFailed(_logger, serviceName, e);
-            throw;
-        }
         finally
         {
             entry.Gate.ExitExclusive();
         }
+
+        if (_store is not null && !_readOnly)
+        {
+            await _saveStrategy.OnMutationCompletedAsync(this, serviceName, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (afterHookFailure is not null)
+        {
+            ExceptionDispatchInfo.Throw(afterHookFailure);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Waits for a save of the service that is being written (so that it cannot bring the snapshot back), then removes
+    /// the snapshot. The live state, its modified flag and a fault are left as they are: the next save writes the
+    /// service again.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Persistence is disabled.</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public async ValueTask<bool> DeleteSnapshotAsync(string serviceName, CancellationToken cancellationToken = default)
+    {
+        var entry = Find(serviceName);
+        ThrowIfDisabled("delete the snapshot of", serviceName);
+        bool existed;
+        try
+        {
+            existed = await _snapshotter.DeleteAsync(serviceName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            RecordError(entry, e);
+            _metrics.Failed("delete", serviceName);
+            throw;
+        }
+
+        lock (entry.Sync)
+        {
+            entry.Generation = 0;
+            entry.StoredSize = 0;
+            entry.LastSavedAt = null;
+        }
+
+        Log.SnapshotDeleted(_logger, serviceName, existed);
+        return existed;
     }
 
     /// <inheritdoc />
@@ -273,13 +343,21 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">Persistence is disabled (thrown by this call, before enumeration).</exception>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public IAsyncEnumerable<ServiceOperationResult> ResetAllAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        ThrowIfDisabled("reset", serviceName: null);
         return RunAllAsync(() => _entries, SnapshotOperation.Reset, (entry, ct) => ResetAsync(entry.Name, ct).AsTask(), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Persistence is disabled (thrown by this call, before enumeration).</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
+    public IAsyncEnumerable<ServiceOperationResult> DeleteAllSnapshotsAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ThrowIfDisabled("delete the snapshots of", serviceName: null);
+        return RunAllAsync(() => _entries, SnapshotOperation.Delete, async (entry, ct) => await DeleteSnapshotAsync(entry.Name, ct).ConfigureAwait(false), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -452,9 +530,10 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
                 return;
             }
 
-            if (entry.Fault is null)
+            if (entry.Fault is null || entry.FaultIsPartialState)
             {
                 // One load for every caller that arrives while it runs; it runs on the thread pool, outside this lock.
+                // A load or reset that stopped half-way is tried again this way; an unreadable snapshot is not.
                 load = entry.LoadTask ??= StartLazyLoad(entry);
             }
             else
@@ -463,8 +542,8 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
             }
         }
 
-        ThrowIfFaulted(entry);
         await load.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ThrowIfFaulted(entry);
     }
 
     private Task StartLazyLoad(ServiceEntry entry)
@@ -503,7 +582,11 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
             if (onlyIfNotLoaded)
             {
                 // An explicit load or a reset may have run while this one waited for the gate.
-                ThrowIfFaulted(entry);
+                if (!entry.HasPartialStateFault)
+                {
+                    ThrowIfFaulted(entry);
+                }
+
                 if (entry.IsLoaded)
                 {
                     return null;
@@ -511,16 +594,31 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
             }
 
             var started = _timeProvider.GetTimestamp();
-            SnapshotMetadata? metadata;
+            var progress = new StateChangeProgress();
+            SnapshotMetadata? metadata = null;
+            Exception? afterHookFailure = null;
             try
             {
-                metadata = await _snapshotter!.LoadAsync(entry.Provider, cancellationToken).ConfigureAwait(false);
+                metadata = await _snapshotter.LoadAsync(entry.Provider, progress, cancellationToken).ConfigureAwait(false);
+                if (metadata is null && entry.IsFaulted)
+                {
+                    // No snapshot to go back to, and the live state is whatever a failed load or reset left: empty it.
+                    await _snapshotter.ResetAsync(entry.Provider, progress, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (progress.State == StateChange.Completed)
+            {
+                // An after-load hook failed: the state is the snapshot's all the same, and the caller hears of the hook.
+                afterHookFailure = e;
+                metadata ??= await _store!.GetMetadataAsync(serviceName, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception e) when (IsSnapshotFault(e))
             {
+                // Unreadable, or refused by the provider while it restored: the file is bad, so no load retries it by itself.
                 lock (entry.Sync)
                 {
                     entry.Fault = e;
+                    entry.FaultIsPartialState = false;
                     entry.Loaded = false;
                     entry.LastError = e.Message;
                 }
@@ -530,8 +628,14 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
                 Log.ServiceFaulted(_logger, serviceName, e);
                 throw new ServiceFaultedException(serviceName, e);
             }
+            catch (Exception e) when (progress.State == StateChange.Started)
+            {
+                _metrics.LoadCompleted(serviceName, _timeProvider.GetElapsedTime(started), succeeded: false);
+                throw Interrupted(entry, SnapshotOperation.Load, e);
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                // Nothing was changed (the snapshot could not be opened, or a before-load hook failed): not a fault.
                 RecordError(entry, e);
                 _metrics.LoadCompleted(serviceName, _timeProvider.GetElapsedTime(started), succeeded: false);
                 _metrics.Failed("load", serviceName);
@@ -544,14 +648,17 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
             {
                 wasFaulted = entry.Fault is not null;
                 entry.Fault = null;
+                entry.FaultIsPartialState = false;
                 entry.Loaded = true;
-                entry.LastError = null;
+                entry.LastError = afterHookFailure?.Message;
                 if (metadata is not null)
                 {
                     // The live state is now the snapshot's: nothing to save until the next change.
                     entry.SavedVersion = Volatile.Read(ref entry.ModifiedVersion);
                     entry.Generation = metadata.Generation;
                     entry.StoredSize = metadata.FileLength;
+                    entry.LastSavedAt = metadata.CreatedAt;
+                    entry.MayReplaceStoredSnapshot = false;
                 }
             }
 
@@ -568,6 +675,11 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
             if (wasFaulted)
             {
                 Log.ServiceFaultCleared(_logger, serviceName, "load");
+            }
+
+            if (afterHookFailure is not null)
+            {
+                ExceptionDispatchInfo.Throw(afterHookFailure);
             }
 
             return metadata;
@@ -697,6 +809,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
                     {
                         entry.Generation = stored.Generation;
                         entry.StoredSize = stored.FileLength;
+                        entry.LastSavedAt ??= stored.CreatedAt;
                     }
 
                     Log.SaveSkippedNotLoaded(_logger, serviceName);
@@ -708,6 +821,18 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
         {
             Log.SaveRefusedFaulted(_logger, serviceName);
             throw;
+        }
+        catch (Exception e)
+        {
+            RecordError(entry, e);
+            _metrics.Failed("save", serviceName);
+            Log.ServiceSaveFailed(_logger, serviceName, e);
+            throw;
+        }
+
+        try
+        {
+            await RemoveUnreadableSnapshotAfterResetAsync(entry).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -733,7 +858,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
             }
 
             capturedVersion = Volatile.Read(ref entry.ModifiedVersion);
-            pending = await _snapshotter!.CaptureAsync(entry.Provider, CancellationToken.None).ConfigureAwait(false);
+            pending = await _snapshotter.CaptureAsync(entry.Provider, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not ServiceFaultedException)
         {
@@ -773,6 +898,61 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
         _metrics.BytesWritten(serviceName, metadata.FileLength);
         Log.ServiceSaved(_logger, serviceName, metadata.Generation, metadata.FileLength, elapsed.TotalMilliseconds);
         return metadata;
+    }
+
+    /// <summary>
+    /// The first save after a reset may replace a snapshot that cannot be read (corrupt, or from a newer version): the
+    /// store refuses to overwrite one, so it is removed first (a corrupt file's bytes are kept aside by reading it). Runs
+    /// outside the gate, before the capture; the save worker runs one save of the service at a time.
+    /// </summary>
+    private async ValueTask RemoveUnreadableSnapshotAfterResetAsync(ServiceEntry entry)
+    {
+        lock (entry.Sync)
+        {
+            if (!entry.MayReplaceStoredSnapshot)
+            {
+                return;
+            }
+        }
+
+        string? reason;
+        try
+        {
+            var stored = await _store!.GetMetadataAsync(entry.Name, CancellationToken.None).ConfigureAwait(false);
+            reason = stored is not null && stored.SchemaVersion > entry.Provider.SchemaVersion
+                ? $"schema version {stored.SchemaVersion} is newer than the provider's {entry.Provider.SchemaVersion}"
+                : null;
+        }
+        catch (Exception e) when (e is SnapshotCorruptException or SnapshotVersionException)
+        {
+            reason = e.Message;
+            if (e is SnapshotCorruptException)
+            {
+                try
+                {
+                    // Opening a corrupt snapshot copies its bytes to store.state.corrupt-* (once per content).
+                    var reader = await _store!.OpenReadAsync(entry.Name, CancellationToken.None).ConfigureAwait(false);
+                    if (reader is not null)
+                    {
+                        await reader.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+                catch (SnapshotCorruptException)
+                {
+                }
+            }
+        }
+
+        if (reason is not null)
+        {
+            Log.UnreadableSnapshotReplaced(_logger, entry.Name, reason);
+            await _snapshotter.DeleteAsync(entry.Name, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        lock (entry.Sync)
+        {
+            entry.MayReplaceStoredSnapshot = false;
+        }
     }
 
     private void SaveFailed(ServiceEntry entry, long started, Exception e)
@@ -822,6 +1002,24 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
 
     private static bool IsSnapshotFault(Exception e)
         => e is SnapshotException and not StateDirectoryLockedException and not ServiceFaultedException and not UnknownServiceException;
+
+    /// <summary>A load or reset failed after the provider started changing its state: the service is faulted until a load or reset succeeds.</summary>
+    private ServiceFaultedException Interrupted(ServiceEntry entry, SnapshotOperation operation, Exception e)
+    {
+        var name = operation.ToString().ToLowerInvariant();
+        var fault = ServiceFaultedException.Interrupted(entry.Name, name, e);
+        lock (entry.Sync)
+        {
+            entry.Fault = fault;
+            entry.FaultIsPartialState = true;
+            entry.Loaded = false;
+            entry.LastError = fault.Message;
+        }
+
+        _metrics.Failed(name, entry.Name);
+        Log.ServiceInterrupted(_logger, entry.Name, name, e);
+        return fault;
+    }
 
     private static void RecordError(ServiceEntry entry, Exception e)
     {

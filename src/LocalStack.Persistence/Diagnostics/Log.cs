@@ -48,8 +48,8 @@ internal static partial class Log
     public static partial void SaveSkippedNotLoaded(ILogger logger, string serviceName);
 
     [LoggerMessage(EventId = 11, EventName = "ServiceReset", Level = LogLevel.Information,
-        Message = "Reset service {ServiceName} to empty (snapshot deleted: {SnapshotDeleted}).")]
-    public static partial void ServiceReset(ILogger logger, string serviceName, bool snapshotDeleted);
+        Message = "Reset service {ServiceName} to empty; its stored snapshot stays until the save strategy persists the empty state.")]
+    public static partial void ServiceReset(ILogger logger, string serviceName);
 
     [LoggerMessage(EventId = 12, EventName = "ServiceResetFailed", Level = LogLevel.Error,
         Message = "Resetting service {ServiceName} failed.")]
@@ -58,4 +58,16 @@ internal static partial class Log
     [LoggerMessage(EventId = 13, EventName = "ManagerCreated", Level = LogLevel.Debug,
         Message = "Snapshot manager for {ServiceCount} services: persistence {Mode}, save strategy {SaveStrategy}, load strategy {LoadStrategy}.")]
     public static partial void ManagerCreated(ILogger logger, int serviceCount, string mode, string saveStrategy, string loadStrategy);
+
+    [LoggerMessage(EventId = 14, EventName = "ServiceInterrupted", Level = LogLevel.Error,
+        Message = "Service {ServiceName} is faulted: its {Operation} stopped half-way, so its live state is incomplete. Its requests fail and no save overwrites its snapshot until the service is loaded or reset successfully.")]
+    public static partial void ServiceInterrupted(ILogger logger, string serviceName, string operation, Exception exception);
+
+    [LoggerMessage(EventId = 15, EventName = "SnapshotDeleted", Level = LogLevel.Information,
+        Message = "Deleted the stored snapshot of service {ServiceName} (one existed: {Existed}); its live state is unchanged.")]
+    public static partial void SnapshotDeleted(ILogger logger, string serviceName, bool existed);
+
+    [LoggerMessage(EventId = 16, EventName = "UnreadableSnapshotReplaced", Level = LogLevel.Warning,
+        Message = "Service {ServiceName} was reset; its unreadable snapshot is removed before the empty state is saved ({Reason}).")]
+    public static partial void UnreadableSnapshotReplaced(ILogger logger, string serviceName, string reason);
 }

@@ -27,7 +27,7 @@ namespace LocalStack.Persistence.State;
 /// </remarks>
 public sealed class SnapshotContext
 {
-    private readonly ISnapshotStore _store;
+    private readonly ISnapshotStore? _store;
     private readonly Lock _stagingLock = new();
     private readonly HashSet<string> _stagedAssets = new(StringComparer.Ordinal);
     private string? _workingDirectory;
@@ -35,15 +35,20 @@ public sealed class SnapshotContext
     private volatile bool _stagingStarted;
     private bool _closed;
 
-    internal SnapshotContext(ISnapshotStore store, string serviceName, SnapshotOperation operation, long generation, string? snapshotLocation = null)
+    /// <remarks><paramref name="store"/> is <see langword="null"/> only for a reset with persistence off.</remarks>
+    internal SnapshotContext(ISnapshotStore? store, string serviceName, SnapshotOperation operation, long generation, string? snapshotLocation = null)
     {
-        ArgumentNullException.ThrowIfNull(store);
+        if (store is null && operation != SnapshotOperation.Reset)
+        {
+            throw new ArgumentNullException(nameof(store));
+        }
+
         ServiceNames.ThrowIfInvalid(serviceName);
         _store = store;
         ServiceName = serviceName;
         Operation = operation;
         Generation = generation;
-        AssetDirectory = operation == SnapshotOperation.Load ? store.GetAssetGenerationDirectory(serviceName, generation) : null;
+        AssetDirectory = operation == SnapshotOperation.Load ? store!.GetAssetGenerationDirectory(serviceName, generation) : null;
         SnapshotLocation = snapshotLocation;
     }
 
@@ -57,7 +62,8 @@ public sealed class SnapshotContext
     public long Generation { get; }
 
     /// <summary>The folder for the service's live working files; created on first use.</summary>
-    public string WorkingDirectory => _workingDirectory ??= _store.GetWorkingDirectory(ServiceName);
+    /// <exception cref="InvalidOperationException">Persistence is disabled (a reset with <c>PERSISTENCE=0</c>): the store keeps no working folder.</exception>
+    public string WorkingDirectory => _workingDirectory ??= (_store ?? throw new InvalidOperationException($"Persistence is disabled (PERSISTENCE=0): service '{ServiceName}' has no working folder in the snapshot store.")).GetWorkingDirectory(ServiceName);
 
     /// <summary>For a load, the committed asset folder of the snapshot being restored, or <see langword="null"/> when it has no assets.</summary>
     public string? AssetDirectory { get; }
@@ -137,7 +143,7 @@ public sealed class SnapshotContext
 
             // The first asset creates the generation folder; concurrent stagings of one capture share that creation.
             _stagingStarted = true;
-            stagingDirectory = _stagingDirectory ??= _store.CreateAssetGenerationAsync(ServiceName, Generation, cancellationToken).AsTask();
+            stagingDirectory = _stagingDirectory ??= _store!.CreateAssetGenerationAsync(ServiceName, Generation, cancellationToken).AsTask();
         }
 
         var destination = AssetNames.Combine(await stagingDirectory.ConfigureAwait(false), assetName);

@@ -11,4 +11,7 @@ public enum SnapshotOperation
 
     /// <summary>A reset: the service returns to its empty state.</summary>
     Reset,
+
+    /// <summary>A deletion of the stored snapshot (live state untouched); an operation of the manager, never of a <see cref="SnapshotContext"/>.</summary>
+    Delete,
 }

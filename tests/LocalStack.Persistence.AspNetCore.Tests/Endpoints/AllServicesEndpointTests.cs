@@ -5,7 +5,7 @@ using LocalStack.Persistence.AspNetCore.Tests.Support;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Endpoints;
 
-/// <summary><c>POST {prefix}/save|load|reset</c>: NDJSON, one line per service, each flushed as that service finishes.</summary>
+/// <summary><c>POST {prefix}/save|load|reset|delete</c>: NDJSON, one line per service, each flushed as that service finishes.</summary>
 public sealed class AllServicesEndpointTests
 {
     private TestProvider _fast = null!;
@@ -83,7 +83,7 @@ public sealed class AllServicesEndpointTests
     }
 
     [Test]
-    public async Task Load_and_reset_answer_one_ok_line_per_service()
+    public async Task Load_reset_and_delete_answer_one_ok_line_per_service()
     {
         (await _host.Client.PostAsync("/_localstack/state/save", null)).EnsureSuccessStatusCode();
         _fast.Add("after-save");
@@ -100,6 +100,10 @@ public sealed class AllServicesEndpointTests
         var reset = await PostLinesAsync("/_localstack/state/reset");
         Assert.That(reset.Select(l => (string?)l["status"]), Is.EqualTo(new[] { "ok", "ok", "ok" }));
         Assert.That(_fast.Items, Is.Empty);
+        Assert.That(File.Exists(_host.SnapshotPath("fast")), Is.True, "reset empties the live state; the snapshot stays until a save");
+
+        var delete = await PostLinesAsync("/_localstack/state/delete");
+        Assert.That(delete.Select(l => (string?)l["status"]), Is.EqualTo(new[] { "ok", "ok", "ok" }));
         Assert.That(File.Exists(_host.SnapshotPath("fast")), Is.False);
     }
 

@@ -4,7 +4,7 @@ using LocalStack.Persistence.AspNetCore.Tests.Support;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Endpoints;
 
-/// <summary><c>POST {prefix}/{service}/save|load|reset</c> and every error shape, against a real server.</summary>
+/// <summary><c>POST {prefix}/{service}/save|load|reset|delete</c> and every error shape, against a real server.</summary>
 public sealed class OneServiceEndpointTests
 {
     private TestProvider _s3 = null!;
@@ -36,7 +36,7 @@ public sealed class OneServiceEndpointTests
     }
 
     [Test]
-    public async Task Load_brings_back_the_saved_state_and_reset_empties_it_and_deletes_the_snapshot()
+    public async Task Load_brings_back_the_saved_state_reset_empties_it_and_delete_removes_the_snapshot()
     {
         _s3.Add("bucket-a");
         _host.Manager.MarkModified("s3");
@@ -51,7 +51,19 @@ public sealed class OneServiceEndpointTests
         using var reset = await _host.Client.PostAsync("/_localstack/state/s3/reset", null);
         Assert.That(reset.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(_s3.Items, Is.Empty);
+        Assert.That(File.Exists(_host.SnapshotPath("s3")), Is.True, "a reset keeps the snapshot until the strategy saves (MANUAL here)");
+        Assert.That(_host.Manager.GetStatus("s3").Dirty, Is.True, "the empty state is a change to persist");
+
+        // Reset between tests, then load: back to the last save.
+        (await _host.Client.PostAsync("/_localstack/state/s3/load", null)).EnsureSuccessStatusCode();
+        Assert.That(_s3.Items, Is.EqualTo(new[] { "bucket-a" }));
+
+        using var delete = await _host.Client.PostAsync("/_localstack/state/s3/delete", null);
+        Assert.That(delete.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await delete.Content.ReadAsStringAsync(), Is.EqualTo("""{"service":"s3","status":"ok"}"""));
         Assert.That(File.Exists(_host.SnapshotPath("s3")), Is.False);
+        Assert.That(_s3.Items, Is.EqualTo(new[] { "bucket-a" }), "delete leaves the live state alone");
+        Assert.That(_host.Manager.GetStatus("s3").Generation, Is.Zero);
     }
 
     [Test]
@@ -135,7 +147,7 @@ public sealed class OneServiceEndpointTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         var body = await Json.ReadAsync(response);
         Assert.That((string?)body["status"], Is.EqualTo("error"));
-        Assert.That((string?)body["message"], Does.StartWith("Unknown operation").And.Contain("expected save, load or reset"));
+        Assert.That((string?)body["message"], Does.StartWith("Unknown operation").And.Contain("expected save, load, reset or delete"));
         Assert.That(body.AsObject().ContainsKey("service"), Is.False, "an unknown operation concerns no service");
     }
 

@@ -72,7 +72,7 @@ public sealed class SnapshotManagerModeTests : CoordinationTestBase
     }
 
     [Test]
-    public async Task Disabled_persistence_passes_requests_through_and_refuses_explicit_operations()
+    public async Task Disabled_persistence_passes_requests_through_and_refuses_explicit_operations_but_reset()
     {
         var provider = new TestProvider("s3");
         var manager = CreateManager([provider], new OnRequestSaveStrategy(), disabled: true);
@@ -89,15 +89,29 @@ public sealed class SnapshotManagerModeTests : CoordinationTestBase
         {
             async () => await manager.SaveAsync("s3"),
             async () => await manager.LoadAsync("s3"),
-            async () => await manager.ResetAsync("s3"),
+            async () => await manager.DeleteSnapshotAsync("s3"),
             () => { manager.SaveAllAsync(); return Task.CompletedTask; },
             () => { manager.LoadAllAsync(); return Task.CompletedTask; },
-            () => { manager.ResetAllAsync(); return Task.CompletedTask; },
+            () => { manager.DeleteAllSnapshotsAsync(); return Task.CompletedTask; },
         })
         {
             var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await call());
             Assert.That(error!.Message, Does.StartWith("Persistence is disabled (PERSISTENCE=0)"));
         }
+
+        // LocalStack's reset empties the live state with persistence off too; nothing is written.
+        await manager.ResetAsync("s3");
+        Assert.That(provider.Items, Is.Empty);
+        Assert.That(provider.Resets, Is.EqualTo(1));
+        await MutateAsync(manager, provider, "again");
+        await foreach (var result in manager.ResetAllAsync())
+        {
+            Assert.That(result.Error, Is.Null);
+        }
+
+        Assert.That(provider.Items, Is.Empty);
+        Assert.That(provider.Captures, Is.Zero);
+        Assert.That(Directory.EnumerateFiles(StateDirectory, "store.state*", SearchOption.AllDirectories), Is.Empty, "persistence off writes nothing");
     }
 
     [Test]

@@ -142,7 +142,7 @@ public sealed class SnapshotManagerSaveTests : CoordinationTestBase
         Assert.That(manager.GetStatus("sqs"), Is.EqualTo(new ServiceStatus("sqs", false, false, false, 0, null, 0, null)));
 
         await manager.EnsureLoadedAsync("sqs");
-        Assert.That(manager.GetStatus("sqs"), Is.EqualTo(new ServiceStatus("sqs", true, false, false, seeded.Generation, null, new FileInfo(seeded.Location).Length, null)));
+        Assert.That(manager.GetStatus("sqs"), Is.EqualTo(new ServiceStatus("sqs", true, false, false, seeded.Generation, seeded.CreatedAt, new FileInfo(seeded.Location).Length, null)), "last saved: when the loaded snapshot was written");
 
         await MutateAsync(manager, provider, "new");
         Assert.That(manager.GetStatus("sqs").Dirty, Is.True);
@@ -277,6 +277,7 @@ public sealed class SnapshotManagerSaveTests : CoordinationTestBase
         Assert.That(resets, Has.Count.EqualTo(3).And.All.Matches<ServiceOperationResult>(r => r!.Succeeded && r.Operation == SnapshotOperation.Reset));
         Assert.That(providers.Select(p => p.Resets), Is.EqualTo(new[] { 1, 1, 1 }));
         Assert.That(manager.GetStatus("s3").Faulted, Is.False);
-        Assert.That(await ReadStoredAsync("sqs"), Is.Null);
+        Assert.That(await ReadStoredAsync("sqs"), Is.Not.Null, "reset empties the live state; the snapshot stays until a save");
+        Assert.That(manager.GetStatus("sqs").Dirty, Is.True);
     }
 }

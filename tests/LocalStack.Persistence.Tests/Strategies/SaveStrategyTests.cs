@@ -133,7 +133,7 @@ public sealed class SaveStrategyTests : CoordinationTestBase
     }
 
     [Test]
-    public async Task OnShutdown_saves_nothing_while_running_and_every_loaded_service_when_stopped()
+    public async Task OnShutdown_saves_nothing_while_running_and_only_the_modified_services_when_stopped()
     {
         var modified = new TestProvider("s3");
         var loadedClean = new TestProvider("sqs");
@@ -147,9 +147,13 @@ public sealed class SaveStrategyTests : CoordinationTestBase
 
         await Within(strategy.OnStoppedAsync(manager, CancellationToken.None));
 
-        Assert.That((modified.Writes, loadedClean.Writes, neverUsed.Writes), Is.EqualTo((1, 1, 0)));
+        Assert.That((modified.Writes, loadedClean.Writes, neverUsed.Writes), Is.EqualTo((1, 0, 0)), "a service loaded and left unchanged is not rewritten");
         Assert.That(await ReadStoredAsync("s3"), Is.EqualTo(new[] { "bucket" }));
         Assert.That(await ReadStoredAsync("dynamodb"), Is.Null);
+
+        // A second clean stop with nothing changed writes nothing at all.
+        await Within(strategy.OnStoppedAsync(manager, CancellationToken.None));
+        Assert.That((modified.Writes, loadedClean.Writes, neverUsed.Writes), Is.EqualTo((1, 0, 0)));
     }
 
     [Test]
