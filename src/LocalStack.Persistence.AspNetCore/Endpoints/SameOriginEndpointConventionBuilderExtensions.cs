@@ -36,7 +36,7 @@ public static class SameOriginEndpointConventionBuilderExtensions
 
             // Wrapping the delegate rather than adding an endpoint filter: the state endpoints are plain request
             // delegates (AOT-safe, no generated binding), and a filter would need the request delegate factory.
-            endpoint.RequestDelegate = context => guard.Check(context) is { } refusal ? SameOriginGuard.RefuseAsync(context, refusal) : next(context);
+            endpoint.RequestDelegate = context => guard.Check(context) is { } refusal ? guard.RefuseAsync(context, refusal) : next(context);
         });
         return builder;
     }

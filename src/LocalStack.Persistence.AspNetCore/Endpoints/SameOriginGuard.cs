@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace LocalStack.Persistence.AspNetCore.Endpoints;
@@ -33,7 +35,7 @@ namespace LocalStack.Persistence.AspNetCore.Endpoints;
 /// pass: rebinding needs a name.
 /// </para>
 /// </remarks>
-internal sealed class SameOriginGuard
+internal sealed partial class SameOriginGuard
 {
     private const string SecFetchSite = "Sec-Fetch-Site";
 
@@ -46,12 +48,14 @@ internal sealed class SameOriginGuard
     private readonly bool _checkHostEverywhere;
     private readonly bool _anyHost;
     private readonly IServer? _server;
+    private readonly ILogger _logger;
 
     // 0: not known yet (the server may not have started); 1: loopback only; 2: also other addresses.
     private int _binding;
 
-    internal SameOriginGuard(SameOriginOptions options, string? localStackHost, IServer? server)
+    internal SameOriginGuard(SameOriginOptions options, string? localStackHost, IServer? server, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         var configuredHosts = options.AllowedHosts.Select(h => SameOriginRules.TryNormalizeHostPattern(h, out var p) ? p : h).ToArray();
         var extraHosts = localStackHost is null ? configuredHosts : [.. configuredHosts, localStackHost];
         _hosts = [.. SameOriginRules.BuiltInHosts, .. extraHosts];
@@ -103,9 +107,10 @@ internal sealed class SameOriginGuard
         return null;
     }
 
-    /// <summary>Answers 403 in the endpoints' error shape; the service is the route's, when it has one.</summary>
-    public static Task RefuseAsync(HttpContext context, string message)
+    /// <summary>Answers 403 in the endpoints' error shape (the service is the route's, when it has one) and logs it: the page that sent it never shows the answer.</summary>
+    public Task RefuseAsync(HttpContext context, string message)
     {
+        LogRefused(_logger, context.Request.Method, context.Request.Path, message);
         var service = context.Request.RouteValues.TryGetValue("service", out var value) ? value as string : null;
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
         return context.Response.WriteAsJsonAsync(
@@ -144,7 +149,7 @@ internal sealed class SameOriginGuard
             throw new OptionsValidationException(Options.DefaultName, typeof(SameOriginOptions), errors.Distinct());
         }
 
-        return new SameOriginGuard(options, localStackHost, services.GetService<IServer>());
+        return new SameOriginGuard(options, localStackHost, services.GetService<IServer>(), services.GetService<ILogger<SameOriginGuard>>());
     }
 
     private static bool IsSameOriginOrUser(string? site)
@@ -222,4 +227,7 @@ internal sealed class SameOriginGuard
         var host = SameOriginRules.NormalizeHostName(binding.Host);
         return host == "localhost" || SameOriginRules.IsLoopbackLiteral(host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"[{host}]" : host);
     }
+
+    [LoggerMessage(210, LogLevel.Warning, "Refused {Method} {Path} with 403: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string method, PathString path, string reason);
 }

@@ -1,11 +1,13 @@
 using System.Net;
 using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
+using LocalStack.Persistence.Tests.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Endpoints;
@@ -67,6 +69,20 @@ public sealed class SameOriginTests
         {
             await AssertRefusedAsync(operation, "Origin '", ("Origin", WithPort(origin)));
         }
+    }
+
+    [Test]
+    public async Task A_refusal_is_logged_as_a_warning_because_the_page_never_shows_it()
+    {
+        var logs = new CapturingLoggerProvider();
+        await _host.DisposeAsync();
+        await StartAsync([], configureServices: builder => builder.Logging.AddProvider(logs));
+
+        await AssertRefusedAsync("POST s3/reset", "Origin '", ("Origin", "https://evil.example"));
+
+        var entry = logs.WithEventId(210).Single();
+        Assert.That(entry.Level, Is.EqualTo(LogLevel.Warning));
+        Assert.That(entry.Message, Does.StartWith("Refused POST /_localstack/state/s3/reset with 403: Origin 'https://evil.example'"));
     }
 
     [Test]
@@ -286,7 +302,7 @@ public sealed class SameOriginTests
     }
 
     /// <summary>A saved snapshot of each service, then a live change after it: what a save, load or reset would alter.</summary>
-    private async Task StartAsync(Dictionary<string, string?> settings, Action<SnapshotPersistenceBuilder>? configure = null)
+    private async Task StartAsync(Dictionary<string, string?> settings, Action<SnapshotPersistenceBuilder>? configure = null, Action<WebApplicationBuilder>? configureServices = null)
     {
         _s3 = new TestProvider("s3");
         _sqs = new TestProvider("sqs");
@@ -297,6 +313,7 @@ public sealed class SameOriginTests
             {
                 builder.Configuration.AddInMemoryCollection(settings);
                 configure?.Invoke(persistence);
+                configureServices?.Invoke(builder);
             });
         foreach (var provider in new[] { _s3, _sqs })
         {
