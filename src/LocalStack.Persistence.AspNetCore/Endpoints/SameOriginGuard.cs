@@ -84,7 +84,7 @@ internal sealed partial class SameOriginGuard
         var host = SameOriginRules.NormalizeHostName(request.Host.Host);
         if (host.Length > 0 && ChecksHost(context) && !IsServedName(host))
         {
-            return $"Host '{request.Host.Value}' is not a name this server answers to ({string.Join(", ", _hosts)}, IP addresses): a web page may have pointed its own name at this machine (DNS rebinding). Add the name to {SameOriginOptions.SectionName}:{nameof(SameOriginOptions.AllowedHosts)}.";
+            return $"Host '{request.Host.Value}' is not a name this server answers to ({string.Join(", ", _hosts)}, IP addresses): a web page may have pointed its own name at this machine (DNS rebinding). Add the name to {SameOriginOptions.SectionName}:{nameof(SameOriginOptions.AllowedHosts)} (environment: {SameOriginOptions.SectionName.Replace(":", "__", StringComparison.Ordinal)}__{nameof(SameOriginOptions.AllowedHosts)}).";
         }
 
         if (_disableOriginChecks)
