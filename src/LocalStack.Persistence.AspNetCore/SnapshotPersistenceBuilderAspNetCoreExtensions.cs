@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Requests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,6 +20,22 @@ public static class SnapshotPersistenceBuilderAspNetCoreExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.RemoveAll<IServiceRequestResolver>();
         builder.Services.AddSingleton<IServiceRequestResolver, TResolver>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Sets what the state endpoints (and every endpoint with <c>.RequireSameOrigin()</c>) let through, after the
+    /// configuration (<c>EXTRA_CORS_ALLOWED_ORIGINS</c>, <c>DISABLE_CORS_CHECKS</c>, <c>LOCALSTACK_HOST</c>, the
+    /// <c>SnapshotPersistence:Endpoints</c> section) has been applied.
+    /// </summary>
+    /// <param name="builder">The persistence builder.</param>
+    /// <param name="configure">Adds allowed origins or host names, or turns the origin checks off.</param>
+    /// <returns>The builder.</returns>
+    public static SnapshotPersistenceBuilder ConfigureSameOrigin(this SnapshotPersistenceBuilder builder, Action<SameOriginOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure(configure);
         return builder;
     }
 }

@@ -28,17 +28,23 @@ public static class SnapshotEndpointRouteBuilderExtensions
     /// flushed as that service finishes; a failing service gets its error line while the others go on.</item>
     /// <item><c>GET {prefix}</c>: persistence mode, strategies and the status of every service.</item>
     /// </list>
-    /// The persistence middleware leaves these endpoints alone (they take the services' gates themselves).
+    /// The persistence middleware leaves these endpoints alone (they take the services' gates themselves). Every one of
+    /// them, and any endpoint mapped later into the returned group, is guarded by
+    /// <see cref="SameOriginEndpointConventionBuilderExtensions.RequireSameOrigin{TBuilder}"/>: a web page of another site
+    /// gets 403 (settings: <see cref="SameOriginOptions"/>).
     /// </summary>
     /// <param name="endpoints">The application or a route group.</param>
     /// <param name="prefix">The route prefix.</param>
     /// <returns>The route group, for <c>.RequireAuthorization()</c>, filters or other conventions.</returns>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">A setting of <see cref="SameOriginOptions"/> cannot be read.</exception>
     public static RouteGroupBuilder MapSnapshotEndpoints(this IEndpointRouteBuilder endpoints, string prefix = DefaultPrefix)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentException.ThrowIfNullOrEmpty(prefix);
 
-        var group = endpoints.MapGroup(prefix);
+        // Read and validated now, so that a bad setting stops the start rather than the first request.
+        SameOriginGuard.For(endpoints.ServiceProvider);
+        var group = endpoints.MapGroup(prefix).RequireSameOrigin();
 
         // Mapped for every method so that a wrong method gets 405 with an Allow header rather than routing's bare 404.
         group.Map(string.Empty, SnapshotStateHandlers.StatusAsync)
