@@ -67,7 +67,8 @@ internal static class GoldenSqsWorkload
         return inFlight.ReceiptHandle;
     }
 
-    public static async Task VerifyAsync(EmulatorProcess emulator, string inFlightReceiptHandle, DateTimeOffset madeBefore)
+    /// <param name="madeAt">When the set was made (<see cref="GoldenSets.MadeAtAsync"/>); the emulator's clock is later.</param>
+    public static async Task VerifyAsync(EmulatorProcess emulator, string inFlightReceiptHandle, DateTimeOffset madeAt)
     {
         using var sqs = emulator.CreateSqsClient(GoldenWorkload.AccessKey, GoldenWorkload.Region);
         var queues = (await sqs.ListQueuesAsync(new ListQueuesRequest())).QueueUrls ?? [];
@@ -81,7 +82,7 @@ internal static class GoldenSqsWorkload
             Assert.That(attributes["MessageRetentionPeriod"], Is.EqualTo("86400"));
             Assert.That(attributes["ApproximateNumberOfMessages"], Is.EqualTo("2"));
             Assert.That(attributes["ApproximateNumberOfMessagesNotVisible"], Is.EqualTo("1"));
-            Assert.That(long.Parse(attributes["CreatedTimestamp"], CultureInfo.InvariantCulture), Is.LessThan(madeBefore.ToUnixTimeSeconds()));
+            Assert.That(long.Parse(attributes["CreatedTimestamp"], CultureInfo.InvariantCulture), Is.LessThanOrEqualTo(madeAt.ToUnixTimeSeconds()));
         }
 
         var tags = (await sqs.ListQueueTagsAsync(new ListQueueTagsRequest { QueueUrl = url })).Tags;
@@ -106,7 +107,7 @@ internal static class GoldenSqsWorkload
             Assert.That(withAttributes.MessageAttributes["count"].StringValue, Is.EqualTo("42"));
             Assert.That(withAttributes.MessageAttributes["blob"].BinaryValue.ToArray(), Is.EqualTo(new byte[] { 1, 2, 3, 254 }));
             Assert.That(received.Select(m => m.Attributes["ApproximateReceiveCount"]), Is.All.EqualTo("1"));
-            Assert.That(received.Select(m => long.Parse(m.Attributes["SentTimestamp"], CultureInfo.InvariantCulture)), Is.All.LessThan(madeBefore.ToUnixTimeMilliseconds()));
+            Assert.That(received.Select(m => long.Parse(m.Attributes["SentTimestamp"], CultureInfo.InvariantCulture)), Is.All.LessThanOrEqualTo(madeAt.ToUnixTimeMilliseconds()));
         }
 
         // The in-flight message kept its receipt handle: it deletes the message.
