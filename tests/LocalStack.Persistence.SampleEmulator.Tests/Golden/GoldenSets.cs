@@ -58,11 +58,14 @@ internal static class GoldenSets
     public static async Task<DateTimeOffset> MadeAtAsync(string setName)
         => (await ReadHeadersAsync(Path.Combine(OutputRoot, setName, "state"))).Max(m => m.CreatedAt);
 
-    /// <summary>The header of every service's snapshot under <paramref name="stateDirectory"/> (read from a copy: opening a store takes its lock).</summary>
-    private static async Task<List<SnapshotMetadata>> ReadHeadersAsync(string stateDirectory)
+    /// <summary>
+    /// The header of every service's snapshot under <paramref name="stateDirectory"/>, also of a running emulator (read
+    /// from a copy of the snapshot files: opening a store takes its lock).
+    /// </summary>
+    public static async Task<List<SnapshotMetadata>> ReadHeadersAsync(string stateDirectory)
     {
         using var copy = new TempDirectory();
-        CopyTree(stateDirectory, copy.Path, static _ => true);
+        CopyTree(stateDirectory, copy.Path, IsPartOfASnapshot);
         using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = copy.Path });
         var headers = new List<SnapshotMetadata>();
         await foreach (var metadata in store.ListAsync())
