@@ -16,38 +16,23 @@ namespace LocalStack.Persistence.SampleEmulator.Tests.Golden;
 /// </summary>
 [TestFixtureSource(typeof(GoldenStateTests), nameof(GoldenStateTests.Sets))]
 [NonParallelizable]
-public sealed class GoldenClockTests(string set) : IDisposable
+public sealed class GoldenClockTests(string set)
 {
     private static readonly TimeSpan LongAfter = TimeSpan.FromDays(400);
-    private TempDirectory? _volume;
-    private EmulatorProcess? _emulator;
+    private GoldenSetEmulator? _golden;
 
-    private EmulatorProcess Emulator => _emulator ?? throw new InvalidOperationException("not started");
+    private EmulatorProcess Emulator => _golden?.Emulator ?? throw new InvalidOperationException("not started");
 
     [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _volume = new TempDirectory();
-        GoldenSets.CopyTo(set, _volume.Path);
-        var madeAt = await GoldenSets.MadeAtAsync(set);
-        _emulator = await EmulatorProcess.StartAsync(_volume.Path, madeAt + LongAfter, new Dictionary<string, string?> { ["SNAPSHOT_LOAD_STRATEGY"] = "ON_STARTUP" });
-    }
+    public async Task StartAsync() => _golden = await GoldenSetEmulator.StartAsync(set, LongAfter);
 
     [OneTimeTearDown]
     public async Task StopAsync()
     {
-        if (_emulator is not null)
+        if (_golden is not null)
         {
-            await _emulator.DisposeAsync();
+            await _golden.DisposeAsync();
         }
-
-        Dispose();
-    }
-
-    public void Dispose()
-    {
-        _volume?.Dispose();
-        _volume = null;
     }
 
     [Test]

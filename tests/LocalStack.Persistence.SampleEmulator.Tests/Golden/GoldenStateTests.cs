@@ -13,12 +13,10 @@ namespace LocalStack.Persistence.SampleEmulator.Tests.Golden;
 /// </summary>
 [TestFixtureSource(nameof(Sets))]
 [NonParallelizable]
-public sealed class GoldenStateTests(string set) : IDisposable
+public sealed class GoldenStateTests(string set)
 {
-    private TempDirectory? _volume;
-    private EmulatorProcess? _emulator;
+    private GoldenSetEmulator? _golden;
     private GoldenExpectation _expected = null!;
-    private DateTimeOffset _madeAt;
 
     /// <summary>
     /// How long after the set was made its emulator lives: past the 5-minute FIFO deduplication window, far inside the
@@ -29,33 +27,24 @@ public sealed class GoldenStateTests(string set) : IDisposable
 
     public static string[] Sets() => GoldenSets.Names();
 
-    private EmulatorProcess Emulator => _emulator ?? throw new InvalidOperationException("not started");
+    private GoldenSetEmulator Golden => _golden ?? throw new InvalidOperationException("not started");
+
+    private EmulatorProcess Emulator => Golden.Emulator;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _volume = new TempDirectory();
-        GoldenSets.CopyTo(set, _volume.Path);
         _expected = GoldenSets.ReadExpected(set);
-        _madeAt = await GoldenSets.MadeAtAsync(set);
-        _emulator = await EmulatorProcess.StartAsync(_volume.Path, _madeAt + LoadedAfter, new Dictionary<string, string?> { ["SNAPSHOT_LOAD_STRATEGY"] = "ON_STARTUP" });
+        _golden = await GoldenSetEmulator.StartAsync(set, LoadedAfter);
     }
 
     [OneTimeTearDown]
     public async Task StopAsync()
     {
-        if (_emulator is not null)
+        if (_golden is not null)
         {
-            await _emulator.DisposeAsync();
+            await _golden.DisposeAsync();
         }
-
-        Dispose();
-    }
-
-    public void Dispose()
-    {
-        _volume?.Dispose();
-        _volume = null;
     }
 
     [Test]
@@ -73,10 +62,10 @@ public sealed class GoldenStateTests(string set) : IDisposable
     }
 
     [Test]
-    public Task S3_objects_metadata_and_the_in_progress_upload_are_exact() => Guarded(() => GoldenWorkload.VerifyS3Async(Emulator, _expected.UploadId, _madeAt));
+    public Task S3_objects_metadata_and_the_in_progress_upload_are_exact() => Guarded(() => GoldenWorkload.VerifyS3Async(Emulator, _expected.UploadId, Golden.MadeAt));
 
     [Test]
-    public Task Sqs_queues_messages_attributes_and_the_in_flight_message_are_exact() => Guarded(() => GoldenSqsWorkload.VerifyAsync(Emulator, _expected.InFlightReceiptHandle, _madeAt));
+    public Task Sqs_queues_messages_attributes_and_the_in_flight_message_are_exact() => Guarded(() => GoldenSqsWorkload.VerifyAsync(Emulator, _expected.InFlightReceiptHandle, Golden.MadeAt));
 
     [Test]
     public Task DynamoDb_table_index_and_items_are_exact() => Guarded(() => GoldenDynamoDbWorkload.VerifyAsync(Emulator));
