@@ -142,7 +142,8 @@ internal static class GoldenSqsWorkload
         Assert.That(messages.Single(m => m.Body == "fifo-3").Attributes["MessageDeduplicationId"], Is.EqualTo("explicit-dedup"));
 
         // Deduplication records survived: the same content within 5 minutes of the golden run would be dropped, but
-        // the golden run is older than that, so a resend is accepted with a new, higher sequence number.
+        // the emulator's clock is GoldenStateTests.LoadedAfter (10 minutes) past the golden run, so a resend is accepted
+        // with a new, higher sequence number.
         var resent = await sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = url, MessageBody = "fifo-4", MessageGroupId = "g1" });
         Assert.That(decimal.Parse(resent.SequenceNumber, CultureInfo.InvariantCulture), Is.GreaterThan(sequence.Max()), "the sequence counter was restored");
     }
