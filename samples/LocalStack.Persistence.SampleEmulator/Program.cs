@@ -2,6 +2,7 @@ using LocalStack.Persistence;
 using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Aws;
 using LocalStack.Persistence.AspNetCore.Requests;
+using LocalStack.Persistence.SampleEmulator;
 using LocalStack.Persistence.SampleEmulator.Aws;
 using LocalStack.Persistence.SampleEmulator.DynamoDb;
 using LocalStack.Persistence.SampleEmulator.S3;
@@ -10,6 +11,7 @@ using LocalStack.Persistence.SampleEmulator.Sqs;
 // S3, SQS and DynamoDB on 127.0.0.1:4566 whose state survives restarts and crashes through LocalStack.Persistence.
 // LocalStack's variables apply: PERSISTENCE (on by default in the sample), SNAPSHOT_SAVE_STRATEGY, SNAPSHOT_LOAD_STRATEGY,
 // SNAPSHOT_FLUSH_INTERVAL, LOCALSTACK_VOLUME_DIR (default ./volume); GATEWAY_LISTEN (host:port).
+// Tests only: LSP_TEST_CLOCK_START=<ISO-8601 instant> starts the app's clock at that instant (SampleClock).
 var builder = WebApplication.CreateSlimBuilder(args);
 
 // Lowest-priority defaults of the sample: environment variables and appsettings override them.
@@ -28,7 +30,9 @@ builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.M
 builder.WebHost.UseUrls($"http://{(builder.Configuration["GATEWAY_LISTEN"] is { Length: > 0 } listen ? listen : "127.0.0.1:4566")}");
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
 
-builder.Services.AddSingleton(TimeProvider.System);
+// The one clock of the sample and the library: the system clock, or the test clock of LSP_TEST_CLOCK_START.
+var clock = SampleClock.FromConfiguration(builder.Configuration);
+builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton<AwsGateway>();
 builder.Services.AddSingleton<WorkingDirectories>();
 
@@ -40,6 +44,7 @@ builder.Services.AddSnapshotPersistence()
     .AddDynamoDb();
 
 var app = builder.Build();
+SampleClock.WarnIfTestClock(clock, app.Logger);
 app.UseSnapshotPersistence();
 app.MapSnapshotEndpoints();   // POST /_localstack/state[/<service>]/save|load|reset, GET /_localstack/state
 app.MapSnapshotHealth();      // GET /_localstack/health

@@ -211,6 +211,7 @@ public sealed class SnapshotPersistenceServiceCollectionExtensionsTests : IDispo
             o.Enabled = true;
             o.StateDirectory = _dir.Path;
         });
+        // The system clock is the subject here: two readings of it bracket the save, so this holds on any date.
         var before = TimeProvider.System.GetUtcNow();
 
         var metadata = await provider.GetRequiredService<ISnapshotManager>().SaveAsync("alpha");

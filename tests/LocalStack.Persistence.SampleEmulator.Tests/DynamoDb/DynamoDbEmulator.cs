@@ -4,7 +4,11 @@ using LocalStack.Persistence.SampleEmulator.Tests.Support;
 
 namespace LocalStack.Persistence.SampleEmulator.Tests.DynamoDb;
 
-/// <summary>One emulator process shared by the DynamoDB API fixtures of this namespace (each test uses its own tables).</summary>
+/// <summary>
+/// One emulator process shared by the DynamoDB API fixtures of this namespace (each test uses its own tables). Its clock
+/// starts at <see cref="EmulatorProcess.PastYear2038"/>, so timestamps are checked against the emulator's clock, not the
+/// machine's date.
+/// </summary>
 [SetUpFixture]
 public sealed class DynamoDbEmulator
 {
@@ -17,7 +21,7 @@ public sealed class DynamoDbEmulator
     public async Task StartAsync()
     {
         _volume = new TempDirectory();
-        _emulator = await EmulatorProcess.StartAsync(_volume.Path);
+        _emulator = await EmulatorProcess.StartAsync(_volume.Path, EmulatorProcess.PastYear2038);
     }
 
     [OneTimeTearDown]

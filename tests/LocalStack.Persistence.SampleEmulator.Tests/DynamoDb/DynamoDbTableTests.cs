@@ -40,7 +40,7 @@ public sealed class DynamoDbTableTests
             Assert.That(table.AttributeDefinitions.Select(a => (a.AttributeName, a.AttributeType.Value)), Is.EqualTo(new[] { ("id", "S"), ("at", "N") }));
             Assert.That(table.ProvisionedThroughput.ReadCapacityUnits, Is.EqualTo(5));
             Assert.That(table.ProvisionedThroughput.WriteCapacityUnits, Is.EqualTo(7));
-            Assert.That(table.CreationDateTime, Is.EqualTo(DateTime.UtcNow).Within(TimeSpan.FromMinutes(5)));
+            Assert.That(table.CreationDateTime, Is.InRange(DynamoDbEmulator.Emulator.ClockStart!.Value.UtcDateTime, DynamoDbEmulator.Emulator.ClockUpperBound().UtcDateTime), "stamped by the emulator's clock");
         });
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using LocalStack.Persistence.SampleEmulator.Tests.Support;
 using LocalStack.Persistence.Storage;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LocalStack.Persistence.SampleEmulator.Tests.Golden;
 
@@ -45,19 +46,34 @@ internal static class GoldenSets
         return new GoldenExpectation(root.GetProperty("uploadId").GetString()!, root.GetProperty("inFlightReceiptHandle").GetString()!);
     }
 
-    /// <summary>The schema version in the header of every service's snapshot under <paramref name="stateDirectory"/> (read from a copy: opening a store takes its lock).</summary>
+    /// <summary>The schema version in the header of every service's snapshot under <paramref name="stateDirectory"/>.</summary>
     public static async Task<Dictionary<string, int>> ReadSchemaVersionsAsync(string stateDirectory)
+        => (await ReadHeadersAsync(stateDirectory)).ToDictionary(m => m.ServiceName, m => m.SchemaVersion, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The instant a set was made, as the set itself records it: the latest created-at in its snapshot headers, stamped
+    /// by the emulator's clock at the saves that ended the workload. The tests run the set's emulator relative to it,
+    /// never to today's date.
+    /// </summary>
+    public static async Task<DateTimeOffset> MadeAtAsync(string setName)
+        => (await ReadHeadersAsync(Path.Combine(OutputRoot, setName, "state"))).Max(m => m.CreatedAt);
+
+    /// <summary>
+    /// The header of every service's snapshot under <paramref name="stateDirectory"/>, also of a running emulator (read
+    /// from a copy of the snapshot files: opening a store takes its lock).
+    /// </summary>
+    public static async Task<List<SnapshotMetadata>> ReadHeadersAsync(string stateDirectory)
     {
         using var copy = new TempDirectory();
-        CopyTree(stateDirectory, copy.Path, static _ => true);
+        CopyTree(stateDirectory, copy.Path, IsPartOfASnapshot);
         using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = copy.Path });
-        var versions = new Dictionary<string, int>(StringComparer.Ordinal);
+        var headers = new List<SnapshotMetadata>();
         await foreach (var metadata in store.ListAsync())
         {
-            versions[metadata.ServiceName] = metadata.SchemaVersion;
+            headers.Add(metadata);
         }
 
-        return versions;
+        return headers;
     }
 
     /// <summary>
@@ -105,11 +121,13 @@ internal static class GoldenSets
     /// <summary>
     /// The API caps a visibility timeout at 12 hours; a golden set must hold a message in flight for years. So the
     /// in-flight message's deadline in the payload the emulator wrote is moved to 2100, through the store's own write
-    /// (same service, schema version and generation: a valid header and checksum).
+    /// (same service, schema version, generation and created-at: a valid header and checksum, and the set's
+    /// <see cref="MadeAtAsync"/> stays the emulator's time).
     /// </summary>
     private static async Task MoveInFlightDeadlineAsync(string stateDirectory)
     {
-        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = stateDirectory });
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = stateDirectory }, clock);
         JsonNode payload;
         SnapshotMetadata metadata;
         await using (var reader = await store.OpenReadAsync("sqs") ?? throw new InvalidOperationException("no SQS snapshot"))
@@ -117,6 +135,8 @@ internal static class GoldenSets
             metadata = reader.Metadata;
             payload = await JsonNode.ParseAsync(reader.Payload) ?? throw new InvalidOperationException("SQS payload is null");
         }
+
+        clock.SetUtcNow(metadata.CreatedAt);
 
         var moved = 0;
         foreach (var message in Descendants(payload).OfType<JsonObject>().Where(o => o["body"]?.GetValueKind() == JsonValueKind.String && (string?)o["body"] == GoldenSqsWorkload.InFlightBody))

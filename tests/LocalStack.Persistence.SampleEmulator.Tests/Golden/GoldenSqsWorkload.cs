@@ -67,7 +67,8 @@ internal static class GoldenSqsWorkload
         return inFlight.ReceiptHandle;
     }
 
-    public static async Task VerifyAsync(EmulatorProcess emulator, string inFlightReceiptHandle, DateTimeOffset madeBefore)
+    /// <param name="madeAt">When the set was made (<see cref="GoldenSets.MadeAtAsync"/>); the emulator's clock is later.</param>
+    public static async Task VerifyAsync(EmulatorProcess emulator, string inFlightReceiptHandle, DateTimeOffset madeAt)
     {
         using var sqs = emulator.CreateSqsClient(GoldenWorkload.AccessKey, GoldenWorkload.Region);
         var queues = (await sqs.ListQueuesAsync(new ListQueuesRequest())).QueueUrls ?? [];
@@ -81,7 +82,7 @@ internal static class GoldenSqsWorkload
             Assert.That(attributes["MessageRetentionPeriod"], Is.EqualTo("86400"));
             Assert.That(attributes["ApproximateNumberOfMessages"], Is.EqualTo("2"));
             Assert.That(attributes["ApproximateNumberOfMessagesNotVisible"], Is.EqualTo("1"));
-            Assert.That(long.Parse(attributes["CreatedTimestamp"], CultureInfo.InvariantCulture), Is.LessThan(madeBefore.ToUnixTimeSeconds()));
+            Assert.That(long.Parse(attributes["CreatedTimestamp"], CultureInfo.InvariantCulture), Is.LessThanOrEqualTo(madeAt.ToUnixTimeSeconds()));
         }
 
         var tags = (await sqs.ListQueueTagsAsync(new ListQueueTagsRequest { QueueUrl = url })).Tags;
@@ -106,7 +107,7 @@ internal static class GoldenSqsWorkload
             Assert.That(withAttributes.MessageAttributes["count"].StringValue, Is.EqualTo("42"));
             Assert.That(withAttributes.MessageAttributes["blob"].BinaryValue.ToArray(), Is.EqualTo(new byte[] { 1, 2, 3, 254 }));
             Assert.That(received.Select(m => m.Attributes["ApproximateReceiveCount"]), Is.All.EqualTo("1"));
-            Assert.That(received.Select(m => long.Parse(m.Attributes["SentTimestamp"], CultureInfo.InvariantCulture)), Is.All.LessThan(madeBefore.ToUnixTimeMilliseconds()));
+            Assert.That(received.Select(m => long.Parse(m.Attributes["SentTimestamp"], CultureInfo.InvariantCulture)), Is.All.LessThanOrEqualTo(madeAt.ToUnixTimeMilliseconds()));
         }
 
         // The in-flight message kept its receipt handle: it deletes the message.
@@ -141,7 +142,8 @@ internal static class GoldenSqsWorkload
         Assert.That(messages.Single(m => m.Body == "fifo-3").Attributes["MessageDeduplicationId"], Is.EqualTo("explicit-dedup"));
 
         // Deduplication records survived: the same content within 5 minutes of the golden run would be dropped, but
-        // the golden run is older than that, so a resend is accepted with a new, higher sequence number.
+        // the emulator's clock is GoldenStateTests.LoadedAfter (10 minutes) past the golden run, so a resend is accepted
+        // with a new, higher sequence number.
         var resent = await sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = url, MessageBody = "fifo-4", MessageGroupId = "g1" });
         Assert.That(decimal.Parse(resent.SequenceNumber, CultureInfo.InvariantCulture), Is.GreaterThan(sequence.Max()), "the sequence counter was restored");
     }

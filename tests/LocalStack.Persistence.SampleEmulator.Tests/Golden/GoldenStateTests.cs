@@ -7,46 +7,44 @@ namespace LocalStack.Persistence.SampleEmulator.Tests.Golden;
 /// <summary>
 /// Reliability catalogue case 5: every committed golden set (state made by an earlier emulator) still loads into
 /// today's emulator, whole and exact, through the real AWS SDK clients. One emulator per set, on a copy of the set;
-/// each test reads one service.
+/// each test reads one service. The emulator's clock starts <see cref="LoadedAfter"/> after the set was made (the
+/// instant its snapshot headers record), never at today's date: retention, visibility and deduplication windows
+/// behave as they did right after the set was recorded, on any machine date (2027, 2038 or later).
 /// </summary>
 [TestFixtureSource(nameof(Sets))]
 [NonParallelizable]
-public sealed class GoldenStateTests(string set) : IDisposable
+public sealed class GoldenStateTests(string set)
 {
-    private TempDirectory? _volume;
-    private EmulatorProcess? _emulator;
+    private GoldenSetEmulator? _golden;
     private GoldenExpectation _expected = null!;
-    private DateTimeOffset _started;
+
+    /// <summary>
+    /// How long after the set was made its emulator lives: past the 5-minute FIFO deduplication window, far inside the
+    /// workload's 1-day retention and 12-hour visibility timeout; and late enough that anything the emulator re-made
+    /// would carry a timestamp after <see cref="GoldenSets.MadeAtAsync"/>.
+    /// </summary>
+    public static readonly TimeSpan LoadedAfter = TimeSpan.FromMinutes(10);
 
     public static string[] Sets() => GoldenSets.Names();
 
-    private EmulatorProcess Emulator => _emulator ?? throw new InvalidOperationException("not started");
+    private GoldenSetEmulator Golden => _golden ?? throw new InvalidOperationException("not started");
+
+    private EmulatorProcess Emulator => Golden.Emulator;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _started = DateTimeOffset.UtcNow;
-        _volume = new TempDirectory();
-        GoldenSets.CopyTo(set, _volume.Path);
         _expected = GoldenSets.ReadExpected(set);
-        _emulator = await EmulatorProcess.StartAsync(_volume.Path, new Dictionary<string, string?> { ["SNAPSHOT_LOAD_STRATEGY"] = "ON_STARTUP" });
+        _golden = await GoldenSetEmulator.StartAsync(set, LoadedAfter);
     }
 
     [OneTimeTearDown]
     public async Task StopAsync()
     {
-        if (_emulator is not null)
+        if (_golden is not null)
         {
-            await _emulator.DisposeAsync();
+            await _golden.DisposeAsync();
         }
-
-        Dispose();
-    }
-
-    public void Dispose()
-    {
-        _volume?.Dispose();
-        _volume = null;
     }
 
     [Test]
@@ -64,10 +62,10 @@ public sealed class GoldenStateTests(string set) : IDisposable
     }
 
     [Test]
-    public Task S3_objects_metadata_and_the_in_progress_upload_are_exact() => Guarded(() => GoldenWorkload.VerifyS3Async(Emulator, _expected.UploadId, _started));
+    public Task S3_objects_metadata_and_the_in_progress_upload_are_exact() => Guarded(() => GoldenWorkload.VerifyS3Async(Emulator, _expected.UploadId, Golden.MadeAt));
 
     [Test]
-    public Task Sqs_queues_messages_attributes_and_the_in_flight_message_are_exact() => Guarded(() => GoldenSqsWorkload.VerifyAsync(Emulator, _expected.InFlightReceiptHandle, _started));
+    public Task Sqs_queues_messages_attributes_and_the_in_flight_message_are_exact() => Guarded(() => GoldenSqsWorkload.VerifyAsync(Emulator, _expected.InFlightReceiptHandle, Golden.MadeAt));
 
     [Test]
     public Task DynamoDb_table_index_and_items_are_exact() => Guarded(() => GoldenDynamoDbWorkload.VerifyAsync(Emulator));

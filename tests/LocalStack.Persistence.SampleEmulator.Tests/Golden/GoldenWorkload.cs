@@ -83,7 +83,8 @@ internal static class GoldenWorkload
     public static string ETagOf(byte[] bytes) => $"\"{Convert.ToHexStringLower(MD5.HashData(bytes))}\"";
 #pragma warning restore CA5351
 
-    public static async Task VerifyS3Async(EmulatorProcess emulator, string uploadId, DateTimeOffset madeBefore)
+    /// <param name="madeAt">When the set was made (<see cref="GoldenSets.MadeAtAsync"/>); the emulator's clock is later.</param>
+    public static async Task VerifyS3Async(EmulatorProcess emulator, string uploadId, DateTimeOffset madeAt)
     {
         using var s3 = emulator.CreateS3Client(AccessKey, Region);
         var buckets = (await s3.ListBucketsAsync()).Buckets ?? [];
@@ -112,13 +113,13 @@ internal static class GoldenWorkload
                 Assert.That(get.ChecksumCRC32, Is.EqualTo(Convert.ToBase64String(S3Checksum.Compute("CRC32", item.Bytes))), item.Key);
 
                 // Restored, not re-made: the timestamp is the golden run's.
-                Assert.That(get.LastModified, Is.LessThan(madeBefore.UtcDateTime), item.Key);
+                Assert.That(get.LastModified, Is.LessThanOrEqualTo(madeAt.UtcDateTime), item.Key);
             }
         }
 
         var uploads = (await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket })).MultipartUploads ?? [];
         Assert.That(uploads.Select(u => (u.Key, u.UploadId)), Is.EqualTo(new[] { (UploadKey, uploadId) }));
-        Assert.That(uploads[0].Initiated, Is.LessThan(madeBefore.UtcDateTime));
+        Assert.That(uploads[0].Initiated, Is.LessThanOrEqualTo(madeAt.UtcDateTime));
         var parts = (await s3.ListPartsAsync(new ListPartsRequest { BucketName = Bucket, Key = UploadKey, UploadId = uploadId })).Parts ?? [];
         Assert.That(
             parts.Select(p => (p.PartNumber ?? -1, p.Size ?? -1, p.ETag)),

@@ -7,6 +7,8 @@ namespace LocalStack.Persistence.SampleEmulator.Tests.Sqs;
 /// <summary>
 /// SQS operations through the real AWS SDK against one emulator process (each test uses its own queues). The SDK
 /// verifies MD5OfMessageBody and MD5OfMessageAttributes on every send and receive, so a wrong digest fails the call.
+/// The emulator's clock starts at <see cref="EmulatorProcess.PastYear2038"/>: timestamps are checked against it, not
+/// against the machine's date.
 /// </summary>
 [Parallelizable(ParallelScope.None)]
 public sealed partial class SqsOperationsTests : IDisposable
@@ -19,7 +21,7 @@ public sealed partial class SqsOperationsTests : IDisposable
     public async Task StartEmulator()
     {
         _volume = new TempDirectory();
-        _emulator = await EmulatorProcess.StartAsync(_volume.Path, new Dictionary<string, string?> { ["SNAPSHOT_SAVE_STRATEGY"] = "MANUAL" });
+        _emulator = await EmulatorProcess.StartAsync(_volume.Path, EmulatorProcess.PastYear2038, new Dictionary<string, string?> { ["SNAPSHOT_SAVE_STRATEGY"] = "MANUAL" });
         _sqs = _emulator.CreateSqsClient();
     }
 

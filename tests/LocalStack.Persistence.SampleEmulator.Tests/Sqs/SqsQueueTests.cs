@@ -65,7 +65,6 @@ public sealed partial class SqsOperationsTests
     [Test]
     public async Task GetQueueAttributes_reports_defaults_counts_and_timestamps_and_SetQueueAttributes_changes_them()
     {
-        var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var url = await CreateQueueAsync("attrs", new() { ["DelaySeconds"] = "0", ["MaximumMessageSize"] = "2048" });
         await _sqs.SendMessageAsync(url, "one");
         await _sqs.SendMessageAsync(url, "two");
@@ -82,7 +81,7 @@ public sealed partial class SqsOperationsTests
             Assert.That(all["MaximumMessageSize"], Is.EqualTo("2048"));
             Assert.That(all["MessageRetentionPeriod"], Is.EqualTo("345600"));
             Assert.That(all["QueueArn"], Is.EqualTo("arn:aws:sqs:us-east-1:000000000000:" + url.Split('/')[^1]));
-            Assert.That(long.Parse(all["CreatedTimestamp"], CultureInfo.InvariantCulture), Is.InRange(before - 5, before + 60));
+            Assert.That(long.Parse(all["CreatedTimestamp"], CultureInfo.InvariantCulture), Is.InRange(_emulator.ClockStart!.Value.ToUnixTimeSeconds(), _emulator.ClockUpperBound().ToUnixTimeSeconds()), "stamped by the emulator's clock");
             Assert.That(all, Does.Not.ContainKey("FifoQueue"));
         });
 

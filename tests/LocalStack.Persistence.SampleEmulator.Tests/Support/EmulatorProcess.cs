@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -19,14 +20,26 @@ public sealed class EmulatorProcess : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly Stopwatch _sinceLaunch;
 
-    private EmulatorProcess(Process process, int port, string volumeDirectory)
+    private EmulatorProcess(Process process, int port, string volumeDirectory, DateTimeOffset? clockStart, Stopwatch sinceLaunch)
     {
         _process = process;
         Port = port;
         VolumeDirectory = volumeDirectory;
         ServiceUrl = $"http://127.0.0.1:{port}";
+        ClockStart = clockStart;
+        _sinceLaunch = sinceLaunch;
     }
+
+    /// <summary>The sample's test-only setting that starts its clock at an ISO-8601 instant (see the sample's <c>SampleClock</c>).</summary>
+    public const string ClockStartVariable = "LSP_TEST_CLOCK_START";
+
+    /// <summary>
+    /// A clock start for tests that check the emulator's timestamps: one second past what a signed 32-bit Unix time
+    /// holds (2038-01-19T03:14:07Z), so those tests also show that no time of the emulator or the SDK wraps in 2038.
+    /// </summary>
+    public static readonly DateTimeOffset PastYear2038 = DateTimeOffset.FromUnixTimeSeconds((long)int.MaxValue + 1);
 
     /// <summary>The loopback port the emulator listens on.</summary>
     public int Port { get; }
@@ -51,10 +64,34 @@ public sealed class EmulatorProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// The instant the emulator's clock started at (<see cref="ClockStartVariable"/>), or null when it runs on the
+    /// system clock.
+    /// </summary>
+    public DateTimeOffset? ClockStart { get; }
+
+    /// <summary>
+    /// The latest time the emulator's clock can show now: its start plus the real time since the process was launched
+    /// (the emulator makes its clock after that), so every timestamp it wrote so far lies in
+    /// [<see cref="ClockStart"/>, this]. Measured on a monotonic stopwatch: no wall clock, no date.
+    /// </summary>
+    public DateTimeOffset ClockUpperBound()
+        => (ClockStart ?? throw new InvalidOperationException("The emulator runs on the system clock: start it with a clock start.")) + _sinceLaunch.Elapsed;
+
     /// <summary>Starts the emulator on <paramref name="volumeDirectory"/> and waits until <c>/_localstack/health</c> answers.</summary>
     /// <param name="volumeDirectory">LOCALSTACK_VOLUME_DIR.</param>
     /// <param name="environment">More variables (SNAPSHOT_SAVE_STRATEGY, ...); a null value removes the variable.</param>
-    public static async Task<EmulatorProcess> StartAsync(string volumeDirectory, IReadOnlyDictionary<string, string?>? environment = null, CancellationToken cancellationToken = default)
+    public static Task<EmulatorProcess> StartAsync(string volumeDirectory, IReadOnlyDictionary<string, string?>? environment = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync(volumeDirectory, null, environment, cancellationToken);
+
+    /// <summary>
+    /// Starts the emulator with its clock (the app's <see cref="TimeProvider"/>) at <paramref name="clockStart"/>,
+    /// advancing with real time: whatever today's date, the emulator lives at that instant.
+    /// </summary>
+    public static Task<EmulatorProcess> StartAsync(string volumeDirectory, DateTimeOffset clockStart, IReadOnlyDictionary<string, string?>? environment = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync(volumeDirectory, clockStart, environment, cancellationToken);
+
+    private static async Task<EmulatorProcess> StartCoreAsync(string volumeDirectory, DateTimeOffset? clockStart, IReadOnlyDictionary<string, string?>? environment, CancellationToken cancellationToken)
     {
         var port = FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "LocalStack.Persistence.SampleEmulator.dll");
@@ -72,6 +109,12 @@ public sealed class EmulatorProcess : IAsyncDisposable
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment.Remove("ASPNETCORE_URLS");
+        info.Environment.Remove(ClockStartVariable);
+        if (clockStart is { } start)
+        {
+            info.Environment[ClockStartVariable] = start.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+        }
+
         if (environment is not null)
         {
             foreach (var (name, value) in environment)
@@ -87,8 +130,9 @@ public sealed class EmulatorProcess : IAsyncDisposable
             }
         }
 
+        var sinceLaunch = Stopwatch.StartNew();
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
-        var emulator = new EmulatorProcess(process, port, volumeDirectory);
+        var emulator = new EmulatorProcess(process, port, volumeDirectory, clockStart, sinceLaunch);
         process.OutputDataReceived += (_, e) => emulator.Append(e.Data);
         process.ErrorDataReceived += (_, e) => emulator.Append(e.Data);
         process.BeginOutputReadLine();
