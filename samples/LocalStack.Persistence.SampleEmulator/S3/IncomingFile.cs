@@ -18,10 +18,10 @@ internal static class IncomingFile
     public static async Task<T> WriteAsync<T>(S3Request r, S3Store store, string file, Func<Stream, Task<T>> write)
     {
         var scope = r.Http.HttpContext.GetSnapshotRequestScope(); // null when persistence is off
-        var stepOut = scope is null ? null : await scope.StepOutAsync(r.Aborted);
         T result;
         try
         {
+            var stepOut = scope is null ? null : await scope.StepOutAsync(r.Aborted);
             await using (var destination = ObjectOperations.CreateFile(store.PathOf(file)))
             {
                 result = await write(destination);
@@ -34,8 +34,8 @@ internal static class IncomingFile
         }
         catch
         {
-            // Still outside the gate (a failed re-entry leaves the request outside): the file goes at once, and the
-            // scope's end knows it holds no gate.
+            // Outside the gate (a failed re-entry leaves the request outside): the file goes at once, and the scope's
+            // end knows it holds no gate.
             store.Abandon(file);
             throw;
         }
