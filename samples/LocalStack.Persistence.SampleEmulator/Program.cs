@@ -37,7 +37,8 @@ builder.Services.AddSingleton<AwsGateway>();
 builder.Services.AddSingleton<WorkingDirectories>();
 
 // LocalStack's routing: what no signature, target or host identifies is S3 (an unsigned curl to a bucket).
-builder.Services.AddSingleton<IServiceRequestResolver>(new AwsServiceRequestResolver(S3Module.ServiceName));
+// S3 object uploads receive their bodies outside the gate themselves; the middleware reads every other body first.
+builder.Services.AddSingleton<IServiceRequestResolver>(new S3UploadRequestResolver(new AwsServiceRequestResolver(S3Module.ServiceName)));
 builder.Services.AddSnapshotPersistence()
     .AddS3()
     .AddSqs()

@@ -59,19 +59,9 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
             algorithm = FindUpload(r, uploadId).Attributes.ChecksumAlgorithm;
         }
 
-        var (file, path) = store.NewFile();
-        ReceivedBody received;
-        try
-        {
-            await using var destination = ObjectOperations.CreateFile(path);
-            received = await BodyReceiver.ReceiveAsync(r.Http, destination, algorithm, r.Aborted);
-        }
-        catch
-        {
-            store.DeleteFiles(file);
-            throw;
-        }
-
+        // The body arrives outside the gate; the part is added only once it is whole and verified.
+        var file = store.NewIncomingFile();
+        var received = await IncomingFile.WriteAsync(r, store, file, destination => BodyReceiver.ReceiveAsync(r.Http, destination, algorithm, r.Aborted));
         var part = new S3Part(partNumber, file, received.Length, received.Md5Hex, BucketOperations.Truncate(time.GetUtcNow()), received.ChecksumAlgorithm, received.ChecksumValue);
         AddPart(r, uploadId, part);
         r.Response.StatusCode = 200;
@@ -94,35 +84,28 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
         }
 
         (byte[] Md5, string? Checksum) hashes;
-        var (file, path) = store.NewFile();
         long length;
+        string file;
         await using (content)
         {
-            try
+            long start = 0;
+            length = source.Size;
+            if (r.Header("x-amz-copy-source-range") is { Length: > 0 } rangeHeader)
             {
-                long start = 0;
-                length = source.Size;
-                if (r.Header("x-amz-copy-source-range") is { Length: > 0 } rangeHeader)
+                // Only bytes=first-last, within the object, is valid here (no suffix or open ranges).
+                var range = ObjectOperations.ParseRange(rangeHeader, source.Size);
+                if (range is not { } valid || rangeHeader.Contains("=-", StringComparison.Ordinal) || rangeHeader.EndsWith('-'))
                 {
-                    // Only bytes=first-last, within the object, is valid here (no suffix or open ranges).
-                    var range = ObjectOperations.ParseRange(rangeHeader, source.Size);
-                    if (range is not { } valid || rangeHeader.Contains("=-", StringComparison.Ordinal) || rangeHeader.EndsWith('-'))
-                    {
-                        throw S3Exception.InvalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy", "x-amz-copy-source-range", rangeHeader);
-                    }
-
-                    (start, length) = (valid.Start, valid.End - valid.Start + 1);
+                    throw S3Exception.InvalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy", "x-amz-copy-source-range", rangeHeader);
                 }
 
-                content.Position = start;
-                await using var destination = ObjectOperations.CreateFile(path);
-                hashes = await ObjectOperations.CopyHashingAsync(new BoundedStream(content, length), destination, algorithm, r.Aborted);
+                (start, length) = (valid.Start, valid.End - valid.Start + 1);
             }
-            catch
-            {
-                store.DeleteFiles(file);
-                throw;
-            }
+
+            // Copied outside the gate from the open source file, like an uploaded part.
+            content.Position = start;
+            file = store.NewIncomingFile();
+            hashes = await IncomingFile.WriteAsync(r, store, file, destination => ObjectOperations.CopyHashingAsync(new BoundedStream(content, length), destination, algorithm, r.Aborted));
         }
 
         var part = new S3Part(partNumber, file, length, Convert.ToHexStringLower(hashes.Md5), BucketOperations.Truncate(time.GetUtcNow()), algorithm, hashes.Checksum);
@@ -233,7 +216,7 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
 
         try
         {
-            objects.Publish(r.AccountId, r.Bucket!, item);
+            objects.Publish(r, item);
         }
         finally
         {
@@ -398,7 +381,11 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
         return partNumber;
     }
 
-    /// <summary>Adds (or replaces) a fully written part; its file is deleted when the upload went away meanwhile.</summary>
+    /// <summary>
+    /// Adds (or replaces) a fully written part (call inside the gate); the file no longer referenced (the replaced part's,
+    /// or this one's when the upload was aborted, completed or its bucket deleted while the part arrived) is deleted after
+    /// the response.
+    /// </summary>
     private void AddPart(S3Request r, string uploadId, S3Part part)
     {
         string? old;
@@ -406,6 +393,7 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
         {
             lock (store.Sync)
             {
+                store.Commit(part.File);
                 var upload = FindUpload(r, uploadId);
                 old = upload.Parts.TryGetValue(part.PartNumber, out var previous) ? previous.File : null;
                 upload.Parts[part.PartNumber] = part;
@@ -413,11 +401,11 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
         }
         catch
         {
-            store.DeleteFiles(part.File); // aborted, completed or its bucket deleted while the part arrived
+            store.DeleteAfterResponse(r.Response, part.File);
             throw;
         }
 
-        store.DeleteFiles(old);
+        store.DeleteAfterResponse(r.Response, old);
     }
 
     /// <summary>A read-only view of the next <c>length</c> bytes of a stream (for copying a byte range).</summary>

@@ -15,19 +15,9 @@ internal sealed class ObjectOperations(S3Store store, TimeProvider time)
             store.GetBucket(r.AccountId, r.Bucket!); // fail before reading a body nobody will keep
         }
 
-        var (file, path) = store.NewFile();
-        ReceivedBody received;
-        try
-        {
-            await using var destination = CreateFile(path);
-            received = await BodyReceiver.ReceiveAsync(r.Http, destination, null, r.Aborted);
-        }
-        catch
-        {
-            store.DeleteFiles(file);
-            throw;
-        }
-
+        // The body arrives outside the gate; the object becomes visible only once it is whole and verified.
+        var file = store.NewIncomingFile();
+        var received = await IncomingFile.WriteAsync(r, store, file, destination => BodyReceiver.ReceiveAsync(r.Http, destination, null, r.Aborted));
         var item = new S3Object(
             key,
             file,
@@ -37,7 +27,7 @@ internal sealed class ObjectOperations(S3Store store, TimeProvider time)
             ObjectHeaders.FromRequest(r.Http, received.ChecksumAlgorithm),
             received.ChecksumValue,
             PartsCount: null);
-        Publish(r.AccountId, r.Bucket!, item);
+        Publish(r, item);
 
         r.Response.StatusCode = 200;
         r.Response.Headers.ETag = item.ETag;
@@ -149,26 +139,18 @@ internal sealed class ObjectOperations(S3Store store, TimeProvider time)
         }
 
         var algorithm = S3Checksum.Normalize(r.Header("x-amz-checksum-algorithm")) ?? source.Attributes.ChecksumAlgorithm;
-        var (file, path) = store.NewFile();
+        // Copied outside the gate from the open source file (its bytes stay even if the source is deleted meanwhile).
+        var file = store.NewIncomingFile();
         byte[] md5;
         string? checksumValue;
         await using (content)
         {
-            try
-            {
-                await using var destination = CreateFile(path);
-                (md5, checksumValue) = await CopyHashingAsync(content, destination, algorithm, r.Aborted);
-            }
-            catch
-            {
-                store.DeleteFiles(file);
-                throw;
-            }
+            (md5, checksumValue) = await IncomingFile.WriteAsync(r, store, file, destination => CopyHashingAsync(content, destination, algorithm, r.Aborted));
         }
 
         var attributes = replace ? ObjectHeaders.FromRequest(r.Http, algorithm) : source.Attributes with { ChecksumAlgorithm = algorithm };
         var item = new S3Object(r.Key!, file, source.Size, Quote(Convert.ToHexStringLower(md5)), BucketOperations.Truncate(time.GetUtcNow()), attributes, checksumValue, null);
-        Publish(r.AccountId, r.Bucket!, item);
+        Publish(r, item);
 
         await S3Xml.WriteAsync(r.Response, "CopyObjectResult", xml =>
         {
@@ -181,16 +163,22 @@ internal sealed class ObjectOperations(S3Store store, TimeProvider time)
         }, r.Aborted);
     }
 
-    /// <summary>Makes a fully written, verified object visible, replacing (and deleting the file of) the previous one.</summary>
-    public void Publish(string accountId, string bucketName, S3Object item)
+    /// <summary>
+    /// Makes a fully written, verified object visible (call inside the gate), replacing the previous one; files no longer
+    /// referenced (the previous object's, or this one's when its bucket went away meanwhile) are deleted after the response.
+    /// </summary>
+    public void Publish(S3Request r, S3Object item)
     {
         string? old = null;
+        bool bucketGone;
         lock (store.Sync)
         {
-            var bucket = store.FindBucket(accountId, bucketName);
+            store.Commit(item.File);
+            var bucket = store.FindBucket(r.AccountId, r.Bucket!);
+            bucketGone = bucket is null; // deleted, or the service reset or loaded, while the body arrived
             if (bucket is null)
             {
-                old = item.File; // the bucket went away while the body arrived
+                old = item.File;
             }
             else
             {
@@ -203,10 +191,10 @@ internal sealed class ObjectOperations(S3Store store, TimeProvider time)
             }
         }
 
-        store.DeleteFiles(old);
-        if (old == item.File)
+        store.DeleteAfterResponse(r.Response, old);
+        if (bucketGone)
         {
-            throw S3Exception.NoSuchBucket(bucketName);
+            throw S3Exception.NoSuchBucket(r.Bucket!);
         }
     }
 

@@ -12,6 +12,10 @@ internal sealed class S3Store
 {
     private readonly Dictionary<string, Dictionary<string, S3Bucket>> _accounts = new(StringComparer.Ordinal);
 
+    // Files being written outside the gate (an upload's body arriving): referenced by nothing yet, so no capture takes
+    // them, and a reset or load in the meantime must not delete them under the writer.
+    private readonly HashSet<string> _incoming = new(StringComparer.Ordinal);
+
     public S3Store(WorkingDirectories directories)
     {
         DataDirectory = Path.Combine(directories.For(S3Module.ServiceName), "objects");
@@ -30,6 +34,52 @@ internal sealed class S3Store
     {
         var file = Guid.NewGuid().ToString("N") + ".bin";
         return (file, PathOf(file));
+    }
+
+    /// <summary>
+    /// A fresh object file that is written outside the gate: a reset or load leaves it alone until <see cref="Commit"/>
+    /// (under the lock, when it becomes an object or part) or <see cref="Abandon"/>.
+    /// </summary>
+    public string NewIncomingFile()
+    {
+        var (file, _) = NewFile();
+        lock (Sync)
+        {
+            _incoming.Add(file);
+        }
+
+        return file;
+    }
+
+    /// <summary>The incoming file is now referenced by the state (or about to be dropped). Call under <see cref="Sync"/>.</summary>
+    public void Commit(string file) => _incoming.Remove(file);
+
+    /// <summary>Deletes an incoming file that never became part of the state (its upload failed or was cut off).</summary>
+    public void Abandon(string file)
+    {
+        lock (Sync)
+        {
+            _incoming.Remove(file);
+        }
+
+        DeleteFiles(file);
+    }
+
+    /// <summary>
+    /// Deletes files no longer referenced once the request is over, outside its service's gate (a file is deleted by name
+    /// only; a GET that opened it keeps its bytes, and a committed snapshot keeps its own hard links).
+    /// </summary>
+    public void DeleteAfterResponse(HttpResponse response, params IEnumerable<string?> files)
+    {
+        var names = files.OfType<string>().ToArray();
+        if (names.Length > 0)
+        {
+            response.OnCompleted(() =>
+            {
+                DeleteFiles(names);
+                return Task.CompletedTask;
+            });
+        }
     }
 
     /// <summary>Deletes files no longer referenced; a committed snapshot keeps its own hard links, so this is always safe.</summary>
@@ -140,11 +190,17 @@ internal sealed class S3Store
         }
     }
 
-    /// <summary>Forgets every bucket and deletes every object file.</summary>
+    /// <summary>Forgets every bucket and deletes every object file, except those of uploads still arriving.</summary>
     public void Clear()
     {
         _accounts.Clear();
-        ClearDataDirectory();
+        foreach (var path in Directory.EnumerateFiles(DataDirectory))
+        {
+            if (!_incoming.Contains(Path.GetFileName(path)))
+            {
+                File.Delete(path);
+            }
+        }
     }
 
     /// <summary>Whether <paramref name="file"/> is a name this store generates (so a snapshot cannot name a path outside the folder).</summary>

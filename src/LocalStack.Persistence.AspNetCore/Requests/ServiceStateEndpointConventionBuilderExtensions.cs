@@ -22,4 +22,20 @@ public static class ServiceStateEndpointConventionBuilderExtensions
         builder.Add(endpoint => endpoint.Metadata.Add(metadata));
         return builder;
     }
+
+    /// <summary>
+    /// Declares that the endpoint receives its request body itself, outside its service's gate (stepping out of its request
+    /// scope while the body arrives), so that the persistence middleware does not read the body before the scope begins
+    /// (<see cref="SnapshotRequestBodyOptions"/>). For uploads larger than <see cref="SnapshotRequestBodyOptions.MaxBufferedBodyBytes"/>.
+    /// </summary>
+    /// <typeparam name="TBuilder">The endpoint builder type.</typeparam>
+    /// <param name="builder">The endpoint or group.</param>
+    /// <returns>The builder.</returns>
+    public static TBuilder WithStreamedRequestBody<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Add(endpoint => endpoint.Metadata.Add(StreamedRequestBodyMetadata.Instance));
+        return builder;
+    }
 }

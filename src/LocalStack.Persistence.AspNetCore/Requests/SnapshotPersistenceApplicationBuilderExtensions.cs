@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace LocalStack.Persistence.AspNetCore.Requests;
 
@@ -18,6 +19,9 @@ public static class SnapshotPersistenceApplicationBuilderExtensions
     /// handler; both errors are <c>{"service":"s3","status":"error","message":"..."}</c>. The service comes
     /// from endpoint metadata (<see cref="ServiceStateEndpointConventionBuilderExtensions.WithServiceState"/>) or the
     /// registered <see cref="IServiceRequestResolver"/> (default <see cref="AwsServiceRequestResolver"/>).
+    /// A request's body is read whole before its scope begins, so that a slow client holds up no save and no other request
+    /// (<see cref="SnapshotRequestBodyOptions"/>: up to 16 MiB by default, larger bodies get 413; endpoints that receive
+    /// their body themselves outside the gate say so with <see cref="ServiceStateEndpointConventionBuilderExtensions.WithStreamedRequestBody"/>).
     /// Place it after routing so that endpoint metadata is visible.
     /// </summary>
     /// <param name="app">The application.</param>
@@ -28,8 +32,17 @@ public static class SnapshotPersistenceApplicationBuilderExtensions
         var services = app.ApplicationServices;
         var manager = services.GetRequiredService<ISnapshotManager>();
         var resolver = services.GetService<IServiceRequestResolver>() ?? new AwsServiceRequestResolver();
+        var bodyOptions = services.GetService<IOptions<SnapshotRequestBodyOptions>>()?.Value ?? new SnapshotRequestBodyOptions();
+        if (bodyOptions.MaxBufferedBodyBytes < 0)
+        {
+            throw new OptionsValidationException(
+                nameof(SnapshotRequestBodyOptions),
+                typeof(SnapshotRequestBodyOptions),
+                [$"{nameof(SnapshotRequestBodyOptions.MaxBufferedBodyBytes)} must be 0 or more; it is {bodyOptions.MaxBufferedBodyBytes}."]);
+        }
+
         var logger = services.GetService<ILoggerFactory>()?.CreateLogger<SnapshotPersistenceMiddleware>()
             ?? NullLogger<SnapshotPersistenceMiddleware>.Instance;
-        return app.Use(next => new SnapshotPersistenceMiddleware(next, manager, resolver, logger).InvokeAsync);
+        return app.Use(next => new SnapshotPersistenceMiddleware(next, manager, resolver, bodyOptions, logger).InvokeAsync);
     }
 }

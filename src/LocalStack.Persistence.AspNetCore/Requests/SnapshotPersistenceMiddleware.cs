@@ -14,8 +14,11 @@ internal sealed partial class SnapshotPersistenceMiddleware(
     RequestDelegate next,
     ISnapshotManager manager,
     IServiceRequestResolver resolver,
+    SnapshotRequestBodyOptions bodyOptions,
     ILogger<SnapshotPersistenceMiddleware> logger)
 {
+    private readonly SnapshotRequestBodyOptions _bodyOptions = bodyOptions;
+
     private readonly HashSet<string> _services = new(manager.ServiceNames, StringComparer.Ordinal);
 
     public async Task InvokeAsync(HttpContext context)
@@ -24,6 +27,11 @@ internal sealed partial class SnapshotPersistenceMiddleware(
         if (request is not { } resolved || !manager.IsEnabled || !_services.Contains(resolved.ServiceName))
         {
             await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (!await ReceiveBodyBeforeScopeAsync(context, resolved, logger).ConfigureAwait(false))
+        {
             return;
         }
 
