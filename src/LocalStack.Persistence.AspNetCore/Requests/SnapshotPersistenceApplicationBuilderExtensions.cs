@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace LocalStack.Persistence.AspNetCore.Requests;
 
@@ -18,18 +19,43 @@ public static class SnapshotPersistenceApplicationBuilderExtensions
     /// handler; both errors are <c>{"service":"s3","status":"error","message":"..."}</c>. The service comes
     /// from endpoint metadata (<see cref="ServiceStateEndpointConventionBuilderExtensions.WithServiceState"/>) or the
     /// registered <see cref="IServiceRequestResolver"/> (default <see cref="AwsServiceRequestResolver"/>).
-    /// Place it after routing so that endpoint metadata is visible.
+    /// Place it after routing so that endpoint metadata is visible. A request that belongs to no registered service passes
+    /// through (each such route is logged once as a warning), or is refused in strict mode
+    /// (<see cref="SnapshotPersistenceMiddlewareOptions.RequireServiceForEveryRequest"/>).
     /// </summary>
     /// <param name="app">The application.</param>
     /// <returns>The application.</returns>
+    /// <remarks>The options come from the container (<c>Configure&lt;SnapshotPersistenceMiddlewareOptions&gt;</c>), else the defaults.</remarks>
     public static IApplicationBuilder UseSnapshotPersistence(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        return app.UseSnapshotPersistence(app.ApplicationServices.GetService<IOptions<SnapshotPersistenceMiddlewareOptions>>()?.Value ?? new());
+    }
+
+    /// <summary>
+    /// Adds the persistence request middleware, as <see cref="UseSnapshotPersistence(IApplicationBuilder)"/>, with these
+    /// options: e.g. <c>app.UseSnapshotPersistence(new() { RequireServiceForEveryRequest = true })</c>.
+    /// </summary>
+    /// <param name="app">The application.</param>
+    /// <param name="options">The middleware's options.</param>
+    /// <returns>The application.</returns>
+    /// <exception cref="OptionsValidationException">An option is out of range.</exception>
+    public static IApplicationBuilder UseSnapshotPersistence(this IApplicationBuilder app, SnapshotPersistenceMiddlewareOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(options);
+        var validation = new SnapshotPersistenceMiddlewareOptionsValidator().Validate(Options.DefaultName, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(SnapshotPersistenceMiddlewareOptions), validation.Failures);
+        }
+
         var services = app.ApplicationServices;
         var manager = services.GetRequiredService<ISnapshotManager>();
         var resolver = services.GetService<IServiceRequestResolver>() ?? new AwsServiceRequestResolver();
         var logger = services.GetService<ILoggerFactory>()?.CreateLogger<SnapshotPersistenceMiddleware>()
             ?? NullLogger<SnapshotPersistenceMiddleware>.Instance;
-        return app.Use(next => new SnapshotPersistenceMiddleware(next, manager, resolver, logger).InvokeAsync);
+        var timeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        return app.Use(next => new SnapshotPersistenceMiddleware(next, manager, resolver, logger, options, timeProvider).InvokeAsync);
     }
 }
