@@ -54,8 +54,8 @@ internal sealed class ServiceFaultLog(TimeProvider timeProvider, TimeSpan interv
     /// <summary>Records that a request to <paramref name="serviceName"/> got through: its fault, if any, has ended.</summary>
     public void Served(string serviceName)
     {
-        // The common case, no fault anywhere, costs one read.
-        if (!_faults.IsEmpty)
+        // The common case, no fault, is a lock-free look-up (IsEmpty would take every lock when empty).
+        if (_faults.ContainsKey(serviceName))
         {
             _faults.TryRemove(serviceName, out _);
         }

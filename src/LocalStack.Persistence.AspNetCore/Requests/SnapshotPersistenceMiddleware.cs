@@ -84,10 +84,10 @@ internal sealed partial class SnapshotPersistenceMiddleware(
             // What the handler left in the pipe is written now, so that a body past the limit is known before the save.
             await buffered.CompleteAsync().ConfigureAwait(false);
         }
-        catch (IOException) when (buffered.LimitExceeded)
+        catch (Exception) when (buffered.LimitExceeded)
         {
-            // The handler's write failed at the limit: the scope still ends (the handler may have changed state), and
-            // the client gets the error below instead of a cut answer.
+            // The handler's write failed at the limit (a serializer may wrap the IOException): the scope still ends (the
+            // handler may have changed state), and the client gets the error below instead of a cut answer.
         }
         catch
         {
@@ -172,13 +172,10 @@ internal sealed partial class SnapshotPersistenceMiddleware(
 
         var endpoint = context.GetEndpoint();
         var route = endpoint?.DisplayName ?? (endpoint is null ? "(no endpoint)" : "(unnamed endpoint)");
-        var why = resolved is { } unknown
-            ? $"resolves to service '{unknown.ServiceName}', which is not registered (registered: {string.Join(", ", _services.Order(StringComparer.Ordinal))})"
-            : "belongs to no persisted service";
         var (first, nowFull) = _unresolved.Seen(route);
         if (first)
         {
-            LogNoService(logger, route, why, context.Request.Method, context.Request.Path.Value ?? "/", options.RequireServiceForEveryRequest ? "refused" : "passes through unpersisted");
+            LogNoService(logger, route, Why(resolved), context.Request.Method, context.Request.Path.Value ?? "/", options.RequireServiceForEveryRequest ? "refused" : "passes through unpersisted");
         }
         else if (nowFull)
         {
@@ -195,9 +192,13 @@ internal sealed partial class SnapshotPersistenceMiddleware(
             context,
             StatusCodes.Status500InternalServerError,
             serviceName: null,
-            $"Route '{route}' {why}, and SnapshotPersistenceMiddlewareOptions.{nameof(SnapshotPersistenceMiddlewareOptions.RequireServiceForEveryRequest)} refuses such requests. "
+            $"Route '{route}' {Why(resolved)}, and SnapshotPersistenceMiddlewareOptions.{nameof(SnapshotPersistenceMiddlewareOptions.RequireServiceForEveryRequest)} refuses such requests. "
             + FixAdvice).ConfigureAwait(false);
     }
+
+    private string Why(ServiceRequest? resolved) => resolved is { } unknown
+        ? $"resolves to service '{unknown.ServiceName}', which is not registered (registered: {string.Join(", ", _services.Order(StringComparer.Ordinal))})"
+        : "belongs to no persisted service";
 
     private void LogRefusal(string serviceName, Exception exception)
     {
