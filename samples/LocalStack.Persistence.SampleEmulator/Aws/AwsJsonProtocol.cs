@@ -17,7 +17,7 @@ internal static class AwsJsonProtocol
         http.Response.ContentType = ContentType;
         if (queryErrorCode is not null)
         {
-            http.Response.Headers["x-amzn-query-error"] = $"{queryErrorCode};{(statusCode >= 500 ? "Receiver" : "Sender")}";
+            SetQueryErrorHeader(http, queryErrorCode, statusCode);
         }
 
         await using var writer = new Utf8JsonWriter(http.Response.Body);
@@ -27,6 +27,10 @@ internal static class AwsJsonProtocol
         writer.WriteEndObject();
         await writer.FlushAsync(http.RequestAborted);
     }
+
+    /// <summary>SQS's <c>x-amzn-query-error: &lt;code&gt;;Sender</c> (or <c>Receiver</c> for a 5xx), in either protocol.</summary>
+    public static void SetQueryErrorHeader(HttpContext http, string queryErrorCode, int statusCode)
+        => http.Response.Headers["x-amzn-query-error"] = $"{queryErrorCode};{(statusCode >= 500 ? "Receiver" : "Sender")}";
 
     /// <summary>The operation named by <c>X-Amz-Target: &lt;prefix&gt;.&lt;Operation&gt;</c>, or <see langword="null"/>.</summary>
     public static string? Operation(HttpRequest request)

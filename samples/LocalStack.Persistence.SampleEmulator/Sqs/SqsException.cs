@@ -58,6 +58,9 @@ internal sealed class SqsException(string code, string message, string? queryCod
     public static SqsException UnsupportedOperation(string message) => new(
         "UnsupportedOperation", message, "AWS.SimpleQueueService.UnsupportedOperation");
 
+    /// <summary>A request that names its operation more than once, so that it could be run as one and counted as another.</summary>
+    public static SqsException AmbiguousOperation(string message) => new("InvalidParameterCombination", message);
+
     public static SqsException InvalidAction(string? operation) => new(
         "InvalidAction", $"The action {operation} is not valid for this endpoint.");
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using LocalStack.Persistence.AspNetCore.Aws;
 using LocalStack.Persistence.SampleEmulator.Aws;
 using LocalStack.Persistence.State;
 
@@ -20,21 +21,22 @@ internal sealed partial class SqsHandler(SqsBackend backend) : IAwsServiceHandle
 
     public async Task HandleAsync(AwsRequestContext request)
     {
-        var operation = AwsJsonProtocol.Operation(request.Request);
-        var query = operation is null && SqsQueryProtocol.IsQueryRequest(request.Request);
+        var query = AwsJsonProtocol.Operation(request.Request) is null && SqsQueryProtocol.IsQueryRequest(request.Request);
         var output = new ArrayBufferWriter<byte>();
         request.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
+        string? operation = null;
         try
         {
-            JsonDocument document;
-            if (query)
+            // The operation the persistence middleware counted this request as (read once, kept on the request): a
+            // request that names two operations is refused rather than run as one and counted as the other.
+            var named = await AwsOperation.ReadAsync(request.Http, request.Aborted);
+            if (named.IsAmbiguous)
             {
-                (operation, document) = await SqsQueryProtocol.ReadAsync(request);
+                throw SqsException.AmbiguousOperation(named.Ambiguity!);
             }
-            else
-            {
-                document = await ReadBodyAsync(request);
-            }
+
+            operation = named.Name;
+            var document = query ? await SqsQueryProtocol.ReadAsync(request) : await ReadBodyAsync(request);
 
             using (document)
             {

@@ -26,8 +26,11 @@ internal static class SqsQueryProtocol
 
     public static bool IsQueryRequest(HttpRequest request) => request.HasFormContentType || request.Query.ContainsKey("Action");
 
-    /// <summary>Reads the form (and query string) into the JSON request the handler understands.</summary>
-    public static async Task<(string? Action, JsonDocument Body)> ReadAsync(AwsRequestContext context)
+    /// <summary>
+    /// Reads the form (and query string) into the JSON request the handler understands. <c>Action</c> is left out: the
+    /// operation is the one <see cref="LocalStack.Persistence.AspNetCore.Aws.AwsOperation"/> read for the whole request.
+    /// </summary>
+    public static async Task<JsonDocument> ReadAsync(AwsRequestContext context)
     {
         var root = new Node();
         foreach (var (key, value) in context.Request.Query)
@@ -50,14 +53,13 @@ internal static class SqsQueryProtocol
             root.Add("QueueUrl", $"{context.Request.Scheme}://{context.Request.Host}{path}");
         }
 
-        var action = root.Children.TryGetValue("Action", out var a) ? a.Value : null;
         var buffer = new MemoryStream();
         await using (var json = new Utf8JsonWriter(buffer))
         {
             WriteObject(json, root);
         }
 
-        return (action, JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)));
+        return JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
     }
 
     private static void WriteObject(Utf8JsonWriter json, Node node)
@@ -165,6 +167,7 @@ internal static class SqsQueryProtocol
             writer.WriteElementString("RequestId", Guid.NewGuid().ToString());
             writer.WriteEndElement();
         });
+        AwsJsonProtocol.SetQueryErrorHeader(http, error.QueryCode, error.StatusCode);
         return WriteAsync(http, error.StatusCode, xml);
     }
 

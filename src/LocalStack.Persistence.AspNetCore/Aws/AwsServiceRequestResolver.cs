@@ -1,6 +1,5 @@
 using LocalStack.Persistence.AspNetCore.Requests;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Net.Http.Headers;
 
 namespace LocalStack.Persistence.AspNetCore.Aws;
 
@@ -10,7 +9,9 @@ namespace LocalStack.Persistence.AspNetCore.Aws;
 /// (<c>DynamoDB_20120810</c> → <c>dynamodb</c>, <c>AmazonSQS</c> → <c>sqs</c>), the host
 /// (<c>sqs.us-east-1.localhost.localstack.cloud</c>, <c>&lt;bucket&gt;.s3.…</c>), an SQS queue path
 /// (<c>/&lt;12-digit account&gt;/&lt;queue&gt;</c>), and finally <see cref="DefaultServiceName"/>.
-/// The operation comes from <c>X-Amz-Target</c> or the query protocol's <c>Action</c> (query string or form body);
+/// The operation comes from <c>X-Amz-Target</c> or the query protocol's <c>Action</c> (query string or form body), read
+/// once by <see cref="AwsOperation.ReadAsync"/> and kept on the request for the handler; a request that names it more than
+/// once, differently or twice (<see cref="AwsOperation.IsAmbiguous"/>), counts as mutating;
 /// reads are operations named <c>List*</c>, <c>Get*</c>, <c>Describe*</c>, <c>Head*</c>, <c>Query</c>, <c>Scan</c>,
 /// <c>BatchGet*</c>, <c>TransactGet*</c>, and, without an operation (REST services such as S3), <c>GET</c> and <c>HEAD</c>. Everything else
 /// mutates: SQS <c>ReceiveMessage</c> changes visibility and receive counts.
@@ -65,7 +66,9 @@ public sealed class AwsServiceRequestResolver : IServiceRequestResolver
         var target = request.Headers["X-Amz-Target"].ToString();
         var dot = target.IndexOf('.', StringComparison.Ordinal);
         var signedFor = AwsCredentialScope.FromRequest(request)?.Service;
-        var operation = dot > 0 ? target[(dot + 1)..] : await ReadActionAsync(request, signedFor, cancellationToken).ConfigureAwait(false);
+
+        // Read once and kept on the context: the handler runs the operation this request is counted as.
+        var operation = await AwsOperation.ReadAsync(context, cancellationToken).ConfigureAwait(false);
 
         var service = signedFor
             ?? (dot > 0 && TargetPrefixes.TryGetValue(target[..dot], out var fromTarget) ? fromTarget : null)
@@ -77,7 +80,8 @@ public sealed class AwsServiceRequestResolver : IServiceRequestResolver
             return null;
         }
 
-        return new ServiceRequest(service, IsMutating(request.Method, operation));
+        // An ambiguous request (its operation named twice, differently) may be run as either: count it as the write.
+        return new ServiceRequest(service, operation.IsAmbiguous || IsMutating(request.Method, operation.Name));
     }
 
     /// <summary>Decides whether an operation mutates, by the rules in the class description.</summary>
@@ -107,48 +111,6 @@ public sealed class AwsServiceRequestResolver : IServiceRequestResolver
         }
 
         return true;
-    }
-
-    private static async ValueTask<string?> ReadActionAsync(HttpRequest request, string? signedFor, CancellationToken cancellationToken)
-    {
-        if (request.Query.TryGetValue("Action", out var fromQuery))
-        {
-            return fromQuery.ToString();
-        }
-
-        // The query protocol POSTs its form; S3 never has an Action, and an S3 upload that merely says it is a form
-        // (PutObject with that Content-Type, aws-chunked) must not be buffered and parsed.
-        if (!HttpMethods.IsPost(request.Method)
-            || signedFor == "s3"
-            || request.Headers.ContentEncoding.ToString().Contains("aws-chunked", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        // Only the query protocol's url-encoded form carries an Action; a multipart form (an S3 browser upload) is
-        // left unread, so that a large upload is not buffered just to learn it has no Action.
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
-            || !contentType.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        // Buffered so that the handler can read the form (or the raw body) again.
-        request.EnableBuffering();
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidDataException)
-        {
-            // Over the form limits or malformed: no operation known, so the request counts as mutating (the safe side).
-            request.Body.Position = 0;
-            return null;
-        }
-
-        request.Body.Position = 0;
-        return form.TryGetValue("Action", out var fromForm) ? fromForm.ToString() : null;
     }
 
     private static string? ServiceFromHost(string host)

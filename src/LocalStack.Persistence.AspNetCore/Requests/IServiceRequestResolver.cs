@@ -4,7 +4,7 @@ namespace LocalStack.Persistence.AspNetCore.Requests;
 
 /// <summary>
 /// Finds which persisted service an HTTP request belongs to and whether it mutates that service, for the middleware added
-/// by <see cref="SnapshotPersistenceApplicationBuilderExtensions.UseSnapshotPersistence"/>. Endpoint metadata added with
+/// by <see cref="SnapshotPersistenceApplicationBuilderExtensions.UseSnapshotPersistence(Microsoft.AspNetCore.Builder.IApplicationBuilder)"/>. Endpoint metadata added with
 /// <see cref="ServiceStateEndpointConventionBuilderExtensions.WithServiceState"/> takes precedence over the resolver.
 /// </summary>
 /// <remarks>Register an implementation with <c>SnapshotPersistenceBuilder.UseServiceRequestResolver&lt;T&gt;()</c>;

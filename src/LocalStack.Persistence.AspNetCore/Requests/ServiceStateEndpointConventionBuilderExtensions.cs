@@ -7,7 +7,7 @@ public static class ServiceStateEndpointConventionBuilderExtensions
 {
     /// <summary>
     /// Runs requests to the endpoint inside the service's request scope: lazy load before, dirty marking or an on-request
-    /// save after. Requires <see cref="SnapshotPersistenceApplicationBuilderExtensions.UseSnapshotPersistence"/>.
+    /// save after. Requires <see cref="SnapshotPersistenceApplicationBuilderExtensions.UseSnapshotPersistence(Microsoft.AspNetCore.Builder.IApplicationBuilder)"/>.
     /// </summary>
     /// <typeparam name="TBuilder">The endpoint builder type.</typeparam>
     /// <param name="builder">The endpoint or group.</param>
@@ -36,6 +36,22 @@ public static class ServiceStateEndpointConventionBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Add(endpoint => endpoint.Metadata.Add(StreamedRequestBodyMetadata.Instance));
+        return builder;
+    }
+
+    /// <summary>
+    /// Keeps the persistence middleware out of requests to the endpoint: it keeps no service state (a health check, a
+    /// static page), so it is neither reported as unpersisted nor refused under
+    /// <see cref="SnapshotPersistenceMiddlewareOptions.RequireServiceForEveryRequest"/>.
+    /// </summary>
+    /// <typeparam name="TBuilder">The endpoint builder type.</typeparam>
+    /// <param name="builder">The endpoint or group.</param>
+    /// <returns>The builder.</returns>
+    public static TBuilder WithoutServiceState<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Add(endpoint => endpoint.Metadata.Add(SnapshotEndpointMarker.Instance));
         return builder;
     }
 }

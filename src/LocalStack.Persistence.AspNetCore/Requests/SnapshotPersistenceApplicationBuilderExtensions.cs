@@ -22,13 +22,37 @@ public static class SnapshotPersistenceApplicationBuilderExtensions
     /// A request's body is read whole before its scope begins, so that a slow client holds up no save and no other request
     /// (<see cref="SnapshotRequestBodyOptions"/>: up to 16 MiB by default, larger bodies get 413; endpoints that receive
     /// their body themselves outside the gate say so with <see cref="ServiceStateEndpointConventionBuilderExtensions.WithStreamedRequestBody"/>).
-    /// Place it after routing so that endpoint metadata is visible.
+    /// Place it after routing so that endpoint metadata is visible. A request that belongs to no registered service passes
+    /// through (each such route is logged once as a warning), or is refused in strict mode
+    /// (<see cref="SnapshotPersistenceMiddlewareOptions.RequireServiceForEveryRequest"/>).
     /// </summary>
     /// <param name="app">The application.</param>
     /// <returns>The application.</returns>
+    /// <remarks>The options come from the container (<c>Configure&lt;SnapshotPersistenceMiddlewareOptions&gt;</c>), else the defaults.</remarks>
     public static IApplicationBuilder UseSnapshotPersistence(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        return app.UseSnapshotPersistence(app.ApplicationServices.GetService<IOptions<SnapshotPersistenceMiddlewareOptions>>()?.Value ?? new());
+    }
+
+    /// <summary>
+    /// Adds the persistence request middleware, as <see cref="UseSnapshotPersistence(IApplicationBuilder)"/>, with these
+    /// options: e.g. <c>app.UseSnapshotPersistence(new() { RequireServiceForEveryRequest = true })</c>.
+    /// </summary>
+    /// <param name="app">The application.</param>
+    /// <param name="options">The middleware's options.</param>
+    /// <returns>The application.</returns>
+    /// <exception cref="OptionsValidationException">An option is out of range.</exception>
+    public static IApplicationBuilder UseSnapshotPersistence(this IApplicationBuilder app, SnapshotPersistenceMiddlewareOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(options);
+        var validation = new SnapshotPersistenceMiddlewareOptionsValidator().Validate(Options.DefaultName, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(SnapshotPersistenceMiddlewareOptions), validation.Failures);
+        }
+
         var services = app.ApplicationServices;
         var manager = services.GetRequiredService<ISnapshotManager>();
         var resolver = services.GetService<IServiceRequestResolver>() ?? new AwsServiceRequestResolver();
@@ -43,6 +67,7 @@ public static class SnapshotPersistenceApplicationBuilderExtensions
 
         var logger = services.GetService<ILoggerFactory>()?.CreateLogger<SnapshotPersistenceMiddleware>()
             ?? NullLogger<SnapshotPersistenceMiddleware>.Instance;
-        return app.Use(next => new SnapshotPersistenceMiddleware(next, manager, resolver, bodyOptions, logger).InvokeAsync);
+        var timeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        return app.Use(next => new SnapshotPersistenceMiddleware(next, manager, resolver, bodyOptions, logger, options, timeProvider).InvokeAsync);
     }
 }

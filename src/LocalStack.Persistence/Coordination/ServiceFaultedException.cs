@@ -12,7 +12,7 @@ public sealed class ServiceFaultedException : SnapshotException
     /// <param name="serviceName">The faulted service.</param>
     /// <param name="cause">Why its snapshot could not be loaded (names the file).</param>
     public ServiceFaultedException(string serviceName, Exception cause)
-        : base($"Service '{serviceName}' is unavailable because its snapshot could not be loaded: {cause?.Message} Repair or replace the file and load the service, or reset it.", cause)
+        : base(Describe(serviceName, cause), cause)
     {
         ServiceName = serviceName;
     }
@@ -44,4 +44,12 @@ public sealed class ServiceFaultedException : SnapshotException
 
     /// <summary>The faulted service.</summary>
     public string ServiceName { get; }
+
+    // The cause's message is a sentence of its own, with or without its final period: it ends with exactly one.
+    private static string Describe(string serviceName, Exception? cause)
+    {
+        var reason = cause?.Message.Trim() is { Length: > 0 } message ? message : "no reason was given";
+        var stop = reason.EndsWith('.') || reason.EndsWith('!') || reason.EndsWith('?') ? "" : ".";
+        return $"Service '{serviceName}' is unavailable because its snapshot could not be loaded: {reason}{stop} Repair or replace the file and load the service, or reset it.";
+    }
 }

@@ -12,7 +12,17 @@ using Microsoft.Extensions.Logging;
 namespace LocalStack.Persistence.AspNetCore.Tests.Support;
 
 /// <summary>What the resolver made of one request that reached the capture server.</summary>
-internal sealed record CapturedRequest(string Method, string PathAndQuery, string? Target, ServiceRequest? Resolved, AwsCredentialScope? Scope, string BodyReadAfterwards);
+// Operation: what AwsOperation.ReadAsync gives the handler after the resolver ran; OperationReadOnce: whether that is the
+// very instance the resolver read (the request was parsed once).
+internal sealed record CapturedRequest(
+    string Method,
+    string PathAndQuery,
+    string? Target,
+    ServiceRequest? Resolved,
+    AwsCredentialScope? Scope,
+    string BodyReadAfterwards,
+    AwsOperation? Operation = null,
+    bool OperationReadOnce = false);
 
 /// <summary>
 /// A real Kestrel server that runs <see cref="AwsServiceRequestResolver"/> on every request it receives (from real AWS SDK
@@ -41,6 +51,8 @@ internal sealed class CaptureServer : IAsyncDisposable
         app.Run(async context =>
         {
             var resolved = await resolver.ResolveAsync(context, context.RequestAborted);
+            var readByResolver = context.Features.Get<AwsOperation>();
+            var operation = await AwsOperation.ReadAsync(context, context.RequestAborted);
             var scope = AwsCredentialScope.FromRequest(context.Request);
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync(context.RequestAborted);
@@ -50,7 +62,9 @@ internal sealed class CaptureServer : IAsyncDisposable
                 context.Request.Headers["X-Amz-Target"].FirstOrDefault(),
                 resolved,
                 scope,
-                body));
+                body,
+                operation,
+                ReferenceEquals(operation, readByResolver)));
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
         });
         await app.StartAsync().WaitAsync(TestHost.Patience);
