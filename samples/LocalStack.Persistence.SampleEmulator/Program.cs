@@ -47,7 +47,7 @@ builder.Services.AddSnapshotPersistence()
 var app = builder.Build();
 SampleClock.WarnIfTestClock(clock, app.Logger);
 app.UseSnapshotPersistence();
-app.MapSnapshotEndpoints();   // POST /_localstack/state[/<service>]/save|load|reset, GET /_localstack/state
+app.MapSnapshotEndpoints();   // POST /_localstack/state[/<service>]/save|load|reset|delete, GET /_localstack/state
 app.MapSnapshotHealth();      // GET /_localstack/health
 app.Map("/{**path}", (HttpContext http, AwsGateway gateway) => gateway.HandleAsync(http));
 await app.RunAsync();

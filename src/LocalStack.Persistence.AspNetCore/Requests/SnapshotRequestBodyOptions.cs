@@ -12,7 +12,7 @@ namespace LocalStack.Persistence.AspNetCore.Requests;
 /// <see cref="ServiceRequest.StreamsBody"/>, and step out of their scope while the body arrives.
 /// </summary>
 /// <remarks>Configure with <c>services.Configure&lt;SnapshotRequestBodyOptions&gt;(o =&gt; ...)</c> before
-/// <see cref="SnapshotPersistenceApplicationBuilderExtensions.UseSnapshotPersistence"/>, which validates them.</remarks>
+/// <see cref="SnapshotPersistenceApplicationBuilderExtensions.UseSnapshotPersistence(Microsoft.AspNetCore.Builder.IApplicationBuilder)"/>, which validates them.</remarks>
 public sealed class SnapshotRequestBodyOptions
 {
     /// <summary>The default of <see cref="MaxBufferedBodyBytes"/>: 16 MiB, the largest AWS JSON request (DynamoDB's BatchWriteItem).</summary>
