@@ -56,10 +56,32 @@ internal static class PowerLossHarness
     /// <param name="maxOperations">Crash points are drawn from 1 to this many recorded operations after the child starts.</param>
     /// <param name="check">Checks what survived.</param>
     /// <param name="stopAtFirstFailure">Stop at the first failure (to count how many crashes a mutant needs).</param>
+    /// <param name="lanes">Independent lanes (own mount, own state folder) that run at once, so that one lane's child
+    /// starts while another's waits; the crashes are shared out between them.</param>
     public static async Task<PowerLossResult> RunAsync(
-        string root, string[] childArguments, int crashes, int seed, int maxOperations, Check check, bool stopAtFirstFailure = false)
+        string root, string[] childArguments, int crashes, int seed, int maxOperations, Check check, bool stopAtFirstFailure = false, int lanes = 1)
     {
         var clock = Stopwatch.StartNew();
+        var results = await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(() => RunLaneAsync(
+            Path.Combine(root, $"lane{lane}"), lane, childArguments, (crashes / lanes) + (lane < crashes % lanes ? 1 : 0), seed, maxOperations, check, stopAtFirstFailure))));
+
+        var total = new PowerLossResult { Duration = clock.Elapsed };
+        foreach (var result in results)
+        {
+            total.Crashes += result.Crashes;
+            total.CrashesDroppingAll += result.CrashesDroppingAll;
+            total.Acknowledged = Math.Max(total.Acknowledged, result.Acknowledged);
+            total.InFlightKept += result.InFlightKept;
+            total.Failures.AddRange(result.Failures);
+        }
+
+        total.FirstFailureAt = results.Where(r => r.FirstFailureAt > 0).Select(r => r.FirstFailureAt).DefaultIfEmpty(0).Min();
+        return total;
+    }
+
+    private static async Task<PowerLossResult> RunLaneAsync(
+        string root, int lane, string[] childArguments, int crashes, int seed, int maxOperations, Check check, bool stopAtFirstFailure)
+    {
         var result = new PowerLossResult();
         var backing = Path.Combine(root, "disk");
         var mountPoint = Path.Combine(root, "mnt");
@@ -71,8 +93,9 @@ internal static class PowerLossHarness
         {
             for (var round = 0; round < crashes; round++)
             {
-                var random = new Random(HashCode.Combine(seed, round) & int.MaxValue);
-                var where = string.Create(CultureInfo.InvariantCulture, $"seed {seed} (LSP_POWERLOSS_SEED={seed}), round {round}");
+                // Not HashCode.Combine: it is randomized per process, and a seed must replay.
+                var random = new Random(unchecked((seed * 7_919) + (lane * 1_000_003) + round) & int.MaxValue);
+                var where = string.Create(CultureInfo.InvariantCulture, $"seed {seed} (LSP_POWERLOSS_SEED={seed}), lane {lane}, round {round}");
                 var crashPoint = random.Next(1, maxOperations + 1);
                 var keepSome = random.Next(4) != 0;
                 var childSeed = random.Next();
@@ -139,7 +162,6 @@ internal static class PowerLossHarness
         finally
         {
             await mount.DisposeAsync();
-            result.Duration = clock.Elapsed;
         }
 
         return result;

@@ -46,7 +46,7 @@ public sealed class PowerLossTests
         var seed = PowerLossHarness.Seed(nameof(PowerLossTests) + " store");
 
         var result = await PowerLossHarness.RunAsync(
-            _root, ["store-save-loop", "{state}", "{seed}"], crashes, seed, StoreOperations, PowerLossHarness.CheckStoreAsync);
+            _root, ["store-save-loop", "{state}", "{seed}"], crashes, seed, StoreOperations, PowerLossHarness.CheckStoreAsync, lanes: 2);
 
         await TestContext.Out.WriteLineAsync($"store under power loss: {result}");
         Assert.That(result.Failures, Is.Empty);
@@ -58,11 +58,13 @@ public sealed class PowerLossTests
     [Test]
     public async Task Sqlite_assets_after_a_power_cut_pass_integrity_check_and_match_the_state_of_their_save()
     {
-        var crashes = Math.Max(10, PowerLossHarness.Crashes(DefaultCrashes) / 5);
+        // A save here is about a thousand recorded operations (the backup API copies the database page by page): fewer,
+        // longer rounds than the store's.
+        var crashes = Math.Max(10, PowerLossHarness.Crashes(DefaultCrashes) / 10);
         var seed = PowerLossHarness.Seed(nameof(PowerLossTests) + " sqlite");
 
         var result = await PowerLossHarness.RunAsync(
-            _root, ["sqlite-staging-loop", "{state}", "{seed}"], crashes, seed, maxOperations: 400, CheckSqliteAsync);
+            _root, ["sqlite-staging-loop", "{state}", "{seed}"], crashes, seed, maxOperations: 6000, CheckSqliteAsync, lanes: 2);
 
         await TestContext.Out.WriteLineAsync($"SQLite staging under power loss: {result}");
         Assert.That(result.Failures, Is.Empty);
