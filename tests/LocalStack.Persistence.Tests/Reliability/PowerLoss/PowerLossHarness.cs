@@ -19,7 +19,7 @@ internal sealed class PowerLossResult
     /// <summary>Loads that returned what was in flight at the crash (newer than the last acknowledgement).</summary>
     public int InFlightKept { get; set; }
 
-    /// <summary>The 1-based number of the crash after which the first failure was seen; 0 when none.</summary>
+    /// <summary>The number of crashes until the first failure was seen (all lanes, when they stop at it); 0 when none.</summary>
     public int FirstFailureAt { get; set; }
 
     public TimeSpan Duration { get; set; }
@@ -62,8 +62,9 @@ internal static class PowerLossHarness
         string root, string[] childArguments, int crashes, int seed, int maxOperations, Check check, bool stopAtFirstFailure = false, int lanes = 1)
     {
         var clock = Stopwatch.StartNew();
+        using var caught = new CancellationTokenSource(); // with stopAtFirstFailure: the first failure in any lane stops them all
         var results = await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(() => RunLaneAsync(
-            Path.Combine(root, $"lane{lane}"), lane, childArguments, (crashes / lanes) + (lane < crashes % lanes ? 1 : 0), seed, maxOperations, check, stopAtFirstFailure))));
+            Path.Combine(root, $"lane{lane}"), lane, childArguments, (crashes / lanes) + (lane < crashes % lanes ? 1 : 0), seed, maxOperations, check, stopAtFirstFailure ? caught : null))));
 
         var total = new PowerLossResult { Duration = clock.Elapsed };
         foreach (var result in results)
@@ -75,12 +76,13 @@ internal static class PowerLossHarness
             total.Failures.AddRange(result.Failures);
         }
 
-        total.FirstFailureAt = results.Where(r => r.FirstFailureAt > 0).Select(r => r.FirstFailureAt).DefaultIfEmpty(0).Min();
+        // Stopped at the first failure: the crashes of all lanes until then (the other lanes finish the round they are in).
+        total.FirstFailureAt = total.Failures.Count == 0 ? 0 : stopAtFirstFailure ? total.Crashes : results.Where(r => r.FirstFailureAt > 0).Min(r => r.FirstFailureAt);
         return total;
     }
 
     private static async Task<PowerLossResult> RunLaneAsync(
-        string root, int lane, string[] childArguments, int crashes, int seed, int maxOperations, Check check, bool stopAtFirstFailure)
+        string root, int lane, string[] childArguments, int crashes, int seed, int maxOperations, Check check, CancellationTokenSource? stopAtFirstFailure)
     {
         var result = new PowerLossResult();
         var backing = Path.Combine(root, "disk");
@@ -91,7 +93,7 @@ internal static class PowerLossHarness
         var mount = await LazyFsMount.MountAsync(backing, mountPoint);
         try
         {
-            for (var round = 0; round < crashes; round++)
+            for (var round = 0; round < crashes && stopAtFirstFailure?.IsCancellationRequested != true; round++)
             {
                 // Not HashCode.Combine: it is randomized per process, and a seed must replay.
                 var random = new Random(unchecked((seed * 7_919) + (lane * 1_000_003) + round) & int.MaxValue);
@@ -106,11 +108,21 @@ internal static class PowerLossHarness
                     .Replace("{state}", stateDirectory, StringComparison.Ordinal)
                     .Replace("{seed}", childSeed.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))]))
                 {
-                    var frozen = await Task.WhenAny(mount.Frozen, Task.Delay(ChildTimeout));
+                    var frozen = await Task.WhenAny(mount.Frozen, child.Exited, Task.Delay(ChildTimeout));
                     if (frozen != mount.Frozen)
                     {
-                        result.Failures.Add($"{where}: the file system did not reach crash point {crashPoint} within {ChildTimeout}; child stderr: {child.StandardError}");
+                        // A child that stops before the crash point failed to start on what the last crash left (a torn
+                        // snapshot it refuses to overwrite, for instance): that is a finding, not a harness error.
                         await child.KillAsync();
+                        result.Failures.Add(frozen == child.Exited
+                            ? $"{where}: the writer stopped before crash point {crashPoint}, on what the last crash left: {child.StandardError}"
+                            : $"{where}: the file system did not reach crash point {crashPoint} within {ChildTimeout}; child stderr: {child.StandardError}");
+                        result.FirstFailureAt = round + 1;
+                        if (stopAtFirstFailure is not null)
+                        {
+                            await stopAtFirstFailure.CancelAsync();
+                        }
+
                         break;
                     }
 
@@ -142,8 +154,9 @@ internal static class PowerLossHarness
                 {
                     result.Failures.Add($"{where}: {problem} (crash point {crashPoint}, {(keepSome ? "random" : "all dropped")}: {summary})");
                     result.FirstFailureAt = result.FirstFailureAt == 0 ? round + 1 : result.FirstFailureAt;
-                    if (stopAtFirstFailure)
+                    if (stopAtFirstFailure is not null)
                     {
+                        await stopAtFirstFailure.CancelAsync();
                         break;
                     }
 
@@ -167,13 +180,29 @@ internal static class PowerLossHarness
         return result;
     }
 
-    /// <summary>The store's save loop: the snapshot loads, is complete (hash of its content), no temp file survives the start.</summary>
+    /// <summary>
+    /// The store's save loop: the snapshot loads, is complete (hash of its content), no temp file survives the start; the
+    /// child's warm-up snapshot (service <c>warmup</c>, saved once per start) loads too.
+    /// </summary>
     public static async Task<(long Loaded, string? Problem)> CheckStoreAsync(string stateDirectory, long floor)
     {
         using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = stateDirectory });
         if (KillHarness.TempFiles(stateDirectory) is { Count: > 0 } left)
         {
             return (0, $"temp files survived the start-up: {string.Join(", ", left)}");
+        }
+
+        try
+        {
+            await using var warmUp = await store.OpenReadAsync("warmup");
+            if (warmUp is not null)
+            {
+                await warmUp.Payload.CopyToAsync(Stream.Null); // checksums are verified to the end of the payload
+            }
+        }
+        catch (SnapshotException ex)
+        {
+            return (0, $"the warm-up snapshot: {ex.Message}");
         }
 
         return await KillHarness.LoadAsync(store);

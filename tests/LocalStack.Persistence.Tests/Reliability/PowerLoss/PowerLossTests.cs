@@ -19,7 +19,7 @@ public sealed class PowerLossTests
     private const int StoreOperations = 80;
 
     // Crashes a mutant may take before the test gives up on catching it.
-    private const int MutantBudget = 400;
+    private const int MutantBudget = 600;
 
     private string _root = null!;
 
@@ -81,9 +81,9 @@ public sealed class PowerLossTests
         var seed = PowerLossHarness.Seed($"{nameof(PowerLossTests)} mutant {mutant}");
 
         var result = await PowerLossHarness.RunAsync(
-            _root, ["store-save-loop", "{state}", "{seed}", mutant], MutantBudget, seed, StoreOperations, PowerLossHarness.CheckStoreAsync, stopAtFirstFailure: true);
+            _root, ["store-save-loop", "{state}", "{seed}", mutant], MutantBudget, seed, StoreOperations, PowerLossHarness.CheckStoreAsync, stopAtFirstFailure: true, lanes: 2);
 
-        await TestContext.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"mutant {mutant}: caught after {result.FirstFailureAt} crashes; {result}"));
+        await TestContext.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"mutant {mutant}: caught after {result.FirstFailureAt} crashes (2 lanes); {result}"));
         foreach (var failure in result.Failures)
         {
             await TestContext.Out.WriteLineAsync(failure);

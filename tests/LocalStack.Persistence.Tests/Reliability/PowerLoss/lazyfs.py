@@ -112,12 +112,15 @@ class Disk:
     def crash(self, mode, seed):
         """Drops the unsynced changes (all, or all but what a disk may have kept) and returns a one-line summary."""
         rng = random.Random(seed)
-        kept_ops = rng.randint(0, len(self.log)) if mode == "random" else 0
+        # Half of the random crashes keep every unsynced folder operation (the journal committed just before the cut),
+        # the others a uniformly drawn prefix. Per file, half keep none of its unsynced writes (they never left the page
+        # cache), the others a uniformly drawn prefix: all metadata and no data is ext4's zero-length-file case.
+        kept_ops = (len(self.log) if rng.random() < 0.5 else rng.randint(0, len(self.log))) if mode == "random" else 0
         for entry in self.log[:kept_ops]:
             self._apply(entry[0])
         kept_writes, dropped_writes, torn = 0, 0, 0
         for node, ops in sorted(self.pending.items()):
-            keep = rng.randint(0, len(ops)) if mode == "random" else 0
+            keep = (0 if rng.random() < 0.5 else rng.randint(0, len(ops))) if mode == "random" else 0
             content = self.data.setdefault(node, bytearray())
             for op in ops[:keep]:
                 apply_data(content, op)
