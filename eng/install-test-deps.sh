@@ -5,6 +5,11 @@
 set -euo pipefail
 packages=(fuse3 python3-fusepy)
 
+if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+  echo "install-test-deps: not a Debian-like system; install ${packages[*]} by hand (tests that need them are ignored without them, outside CI)" >&2
+  exit 0
+fi
+
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -13,7 +18,10 @@ done
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-test-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  if ! command -v sudo >/dev/null; then
+    echo "install-test-deps: need root or sudo to install ${missing[*]} (tests that need them are ignored without them, outside CI)" >&2
+    exit 0
+  fi
   sudo=sudo
 fi
 echo "install-test-deps: installing ${missing[*]}"

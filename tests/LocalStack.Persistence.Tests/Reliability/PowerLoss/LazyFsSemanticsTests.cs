@@ -146,7 +146,7 @@ public sealed class LazyFsSemanticsTests
     public async Task A_random_crash_keeps_a_prefix_of_the_unsynced_folder_operations_in_their_order()
     {
         var kept = new HashSet<int>();
-        for (var seed = 0; seed < 10; seed++)
+        for (var seed = 0; seed < 16; seed++)
         {
             var folder = $"folder{seed}";
             Directory.CreateDirectory(At(folder));

@@ -108,13 +108,21 @@ internal static class PowerLossHarness
                     .Replace("{state}", stateDirectory, StringComparison.Ordinal)
                     .Replace("{seed}", childSeed.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))]))
                 {
-                    var frozen = await Task.WhenAny(mount.Frozen, child.Exited, Task.Delay(ChildTimeout));
-                    if (frozen != mount.Frozen)
+                    var exited = child.Exited;
+                    if (await Task.WhenAny(mount.Frozen, exited, Task.Delay(ChildTimeout)) == exited)
+                    {
+                        // A writer that hit the freeze may exit on its EIO before the "frozen" line is read. The file system
+                        // prints that line before it fails the operation and answers in order, so once a later command is
+                        // answered the line has been read if the freeze happened.
+                        await mount.StatsAsync();
+                    }
+
+                    if (!mount.Frozen.IsCompleted)
                     {
                         // A child that stops before the crash point failed to start on what the last crash left (a torn
                         // snapshot it refuses to overwrite, for instance): that is a finding, not a harness error.
                         await child.KillAsync();
-                        result.Failures.Add(frozen == child.Exited
+                        result.Failures.Add(exited.IsCompleted
                             ? $"{where}: the writer stopped before crash point {crashPoint}, on what the last crash left: {child.StandardError}"
                             : $"{where}: the file system did not reach crash point {crashPoint} within {ChildTimeout}; child stderr: {child.StandardError}");
                         result.FirstFailureAt = round + 1;

@@ -388,10 +388,10 @@ class LazyFs(Operations):
             full = self._full(path)
             node = self.disk.by_backing[os.lstat(full).st_ino]
             os.rmdir(full)
-            self._forget_folder(full, node)
+            self._forget_folder(node)
             self.disk.folder_op(("remove", parent, name, node), parent)
 
-    def _forget_folder(self, full, node):
+    def _forget_folder(self, node):
         for ino, n in list(self.disk.by_backing.items()):
             if n == node:
                 del self.disk.by_backing[ino]
