@@ -6,9 +6,10 @@ using LocalStack.Persistence.Storage;
 namespace LocalStack.Persistence.CrashChild;
 
 /// <summary>
-/// <c>store-save-loop &lt;stateDir&gt; &lt;seed&gt;</c>: opens a <see cref="FileSystemSnapshotStore"/>, saves service
+/// <c>store-save-loop &lt;stateDir&gt; &lt;seed&gt; [mutant]</c>: opens a <see cref="FileSystemSnapshotStore"/>, saves service
 /// <c>warmup</c> once, prints <c>ready &lt;generation of service crash&gt;</c>, then saves snapshot i = generation+1, generation+2, ... through the store and prints
-/// <c>ack &lt;i&gt;</c> after each save returns, until it is killed.
+/// <c>ack &lt;i&gt;</c> after each save returns, until it is killed. With a <see cref="WriterMutant"/> name the store writes
+/// the mutant's broken way (the power-loss harness must catch it).
 /// </summary>
 /// <remarks>
 /// Each payload is JSON <c>{"i":..,"seed":..,"length":..,"sha256":..,"content":..}</c>: 64 KB to 1 MB of
@@ -26,14 +27,14 @@ internal static class StoreSaveLoop
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length != 2)
+        if (args.Length is not (2 or 3))
         {
-            await Console.Error.WriteLineAsync("usage: store-save-loop <stateDir> <seed>");
+            await Console.Error.WriteLineAsync("usage: store-save-loop <stateDir> <seed> [mutant]");
             return 2;
         }
 
         var seed = int.Parse(args[1], CultureInfo.InvariantCulture);
-        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = args[0] });
+        using var store = WriterMutant.OpenStore(args[0], args.Length == 3 ? args[2] : null);
         var generation = (await store.GetMetadataAsync(ServiceName))?.Generation ?? 0;
 
         // The first save JITs the whole write path (100 ms and more); do it on another service so that the parent's

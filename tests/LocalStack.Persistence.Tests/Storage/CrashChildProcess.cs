@@ -43,6 +43,9 @@ internal sealed class CrashChildProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>Completes when the child has exited (by itself or killed).</summary>
+    public Task Exited => _process.WaitForExitAsync();
+
     public string StandardError
     {
         get

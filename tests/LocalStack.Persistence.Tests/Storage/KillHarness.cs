@@ -168,7 +168,7 @@ internal static class KillHarness
     }
 
     /// <summary>Loads the snapshot and checks it: returns the save number, or what is wrong with it.</summary>
-    private static async Task<(long Save, string? Problem)> LoadAsync(FileSystemSnapshotStore store)
+    internal static async Task<(long Save, string? Problem)> LoadAsync(FileSystemSnapshotStore store)
     {
         try
         {
@@ -228,7 +228,7 @@ internal static class KillHarness
         _ => TimeSpan.FromMilliseconds(random.Next(80, 200)),
     };
 
-    private static List<string> TempFiles(string stateDirectory)
+    internal static List<string> TempFiles(string stateDirectory)
     {
         var folder = Path.Combine(stateDirectory, "api_states", ServiceName);
         return Directory.Exists(folder) ? [.. Directory.EnumerateFiles(folder, "*.tmp")] : [];
