@@ -129,8 +129,10 @@ public sealed class S3PersistenceTests
         using var volume = new TempDirectory();
         using var outside = new TempDirectory();
         var secret = Path.Combine(outside.Path, "hostname");
-        await File.WriteAllTextAsync(secret, "secret-host-name");
-        var saved = new string('x', "secret-host-name".Length); // the same size, so only the link check can stop the GET
+        // The object's size is the link's own size (the length of the path it holds) and the target holds at least as
+        // many bytes, so that no size check can stand in for the link check.
+        await File.WriteAllTextAsync(secret, "secret-host-name".PadRight(secret.Length, 's'));
+        var saved = new string('x', secret.Length);
 
         await using (var first = await EmulatorProcess.StartAsync(volume.Path))
         {
