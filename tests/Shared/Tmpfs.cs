@@ -4,7 +4,8 @@ namespace LocalStack.Persistence.Tests.Reliability;
 
 /// <summary>
 /// A small tmpfs mounted for one test, so that "disk full" and "read-only" are the kernel's real ENOSPC and EROFS.
-/// Where mounting is not allowed (not root, no CAP_SYS_ADMIN, not Linux) the test is ignored with the reason, never passed.
+/// Where mounting is not allowed (not root, no CAP_SYS_ADMIN, not Linux) the test is ignored with the reason, never
+/// passed; in a CI run as root it fails instead (see <see cref="IgnoreOrFail"/>).
 /// </summary>
 internal sealed class Tmpfs : IDisposable
 {
@@ -26,7 +27,7 @@ internal sealed class Tmpfs : IDisposable
     {
         if (!OperatingSystem.IsLinux())
         {
-            Assert.Ignore("tmpfs mounts need Linux; the disk-full and read-only folder cases run on Linux CI.");
+            IgnoreOrFail("tmpfs mounts need Linux; the disk-full and read-only folder cases run on Linux CI.");
         }
 
         var parent = Directory.CreateTempSubdirectory("lsp-tmpfs-").FullName;
@@ -37,11 +38,26 @@ internal sealed class Tmpfs : IDisposable
         if (exitCode != 0)
         {
             tmpfs.Dispose();
-            Assert.Ignore($"Cannot mount a tmpfs here (mount exited with {exitCode}: {output.Trim()}); this case needs root or CAP_SYS_ADMIN, as on CI.");
+            IgnoreOrFail($"Cannot mount a tmpfs here (mount exited with {exitCode}: {output.Trim()}); this case needs root or CAP_SYS_ADMIN, as on CI.");
         }
 
         tmpfs._mounted = true;
         return tmpfs;
+    }
+
+    /// <summary>
+    /// Ignores the test with the reason, except in a CI run as root (<c>CI=true</c>, effective uid 0), where the case is
+    /// expected to run: there it fails, so that a broken mount cannot turn the disk-full cases into silent skips.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void IgnoreOrFail(string reason)
+    {
+        if (Environment.IsPrivilegedProcess && string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            Assert.Fail($"{reason} This run is CI as root, where the case must run, so it fails instead of being ignored.");
+        }
+
+        Assert.Ignore(reason);
     }
 
     /// <summary>The file <see cref="Fill"/> writes; delete it to give the space back.</summary>

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace LocalStack.Persistence.Internal;
 
 /// <summary>
-/// The few POSIX calls .NET does not expose: fsync of a folder, hard links, and a raw read that bypasses
-/// .NET's advisory file locking (to read the pid of a lock holder).
+/// The few POSIX calls .NET does not expose: fsync of a folder, hard links, lstat in one call, and a raw read that
+/// bypasses .NET's advisory file locking (to read the pid of a lock holder).
 /// </summary>
 internal static partial class LinuxNative
 {
@@ -69,6 +69,52 @@ internal static partial class LinuxNative
         return true;
     }
 
+    /// <summary>
+    /// What a path is, not following a symbolic link at its last component (one statx call); <see langword="null"/> where
+    /// statx is not available. A missing path or a missing folder on the way is <see cref="FileKind.Missing"/>.
+    /// </summary>
+    /// <exception cref="IOException">statx failed for another reason (for example no permission).</exception>
+    public static unsafe FileKind? TryGetKind(string path)
+    {
+        const int AtFdCwd = -100;
+        const int AtSymlinkNoFollow = 0x100;
+        const uint TypeMask = 0x1; // STATX_TYPE
+        const int ENoEnt = 2, ENotDir = 20;
+        if (!IsSupported)
+        {
+            return null;
+        }
+
+        var buffer = stackalloc byte[256];
+        try
+        {
+            if (Statx(AtFdCwd, path, AtSymlinkNoFollow, TypeMask, buffer) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                return errno is ENoEnt or ENotDir
+                    ? FileKind.Missing
+                    : throw new IOException($"Cannot read what '{path}' is (statx errno {errno}).");
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null; // a libc older than 2.28
+        }
+
+        if ((*(uint*)buffer & TypeMask) == 0)
+        {
+            return null;
+        }
+
+        return (*(ushort*)(buffer + 28) & 0xF000) switch // stx_mode & S_IFMT
+        {
+            0xA000 => FileKind.SymbolicLink,
+            0x4000 => FileKind.Directory,
+            0x8000 => FileKind.File,
+            _ => FileKind.Other,
+        };
+    }
+
     /// <summary>fsyncs a folder so that a rename or a new entry in it is durable. Throws <see cref="IOException"/> on failure.</summary>
     public static void FsyncDirectory(string path)
     {
@@ -118,6 +164,25 @@ internal static partial class LinuxNative
             _ = Close(fd);
         }
     }
+}
+
+/// <summary>What a path names, as <c>lstat</c> sees it.</summary>
+internal enum FileKind
+{
+    /// <summary>Nothing: the path or a folder on the way does not exist.</summary>
+    Missing,
+
+    /// <summary>A regular file.</summary>
+    File,
+
+    /// <summary>A folder.</summary>
+    Directory,
+
+    /// <summary>A symbolic link (never followed).</summary>
+    SymbolicLink,
+
+    /// <summary>A device, FIFO or socket.</summary>
+    Other,
 }
 
 /// <summary>A file's identity: device (major, minor) and inode.</summary>

@@ -30,6 +30,7 @@ public sealed class SnapshotContext
     private readonly ISnapshotStore? _store;
     private readonly Lock _stagingLock = new();
     private readonly HashSet<string> _stagedAssets = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _checkedFolders = new(StringComparer.Ordinal);
     private string? _workingDirectory;
     private Task<string>? _stagingDirectory;
     private volatile bool _stagingStarted;
@@ -166,6 +167,7 @@ public sealed class SnapshotContext
     /// <returns>The path of the committed file or folder, or <see langword="null"/> when the snapshot has no such asset.</returns>
     /// <exception cref="ArgumentException"><paramref name="assetName"/> is not a valid asset name.</exception>
     /// <exception cref="InvalidOperationException">This is not a load.</exception>
+    /// <exception cref="SnapshotCorruptException">The asset, a folder on its way, or anything inside a folder asset is a symbolic link; the exception names it and the link is not followed.</exception>
     public string? GetAssetPath(string assetName)
     {
         AssetNames.ThrowIfInvalid(assetName);
@@ -175,8 +177,17 @@ public sealed class SnapshotContext
             return null;
         }
 
+        // A link planted in a committed generation would hand the provider (and then its clients) any file the process
+        // can read: refuse it, on every folder on the way and inside a folder asset. Folders already checked in this
+        // load are not checked again (one lstat per asset file for services with many files in one folder).
         var path = AssetNames.Combine(AssetDirectory, assetName);
-        return File.Exists(path) || Directory.Exists(path) ? path : null;
+        FileKind kind;
+        lock (_checkedFolders)
+        {
+            kind = FileSystemSnapshotStore.ThrowIfLinkedInGeneration(AssetDirectory, path, _checkedFolders);
+        }
+
+        return kind is FileKind.File or FileKind.Directory ? path : null;
     }
 
     /// <summary>Ends staging: called when the provider's capture has returned (or failed).</summary>

@@ -71,10 +71,11 @@ public sealed partial class FileSystemSnapshotStore
     }
 
     /// <inheritdoc />
-    /// <remarks>fsyncs every file below the generation folder, then each folder bottom-up, then the service's folder that holds the generation. Symbolic links inside are not followed.</remarks>
+    /// <remarks>fsyncs every file below the generation folder, then each folder bottom-up, then the service's folder that holds the generation. A symbolic link inside is refused, never followed: a load would refuse it.</remarks>
     /// <exception cref="ArgumentException">The service name is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The generation is not greater than zero.</exception>
     /// <exception cref="DirectoryNotFoundException">The generation has no folder.</exception>
+    /// <exception cref="SnapshotCorruptException">A file or folder inside the generation is a symbolic link; the exception names it.</exception>
     /// <exception cref="ObjectDisposedException">The store has been disposed.</exception>
     public ValueTask FlushAssetGenerationAsync(string serviceName, long generation, CancellationToken cancellationToken = default)
     {
@@ -94,7 +95,7 @@ public sealed partial class FileSystemSnapshotStore
         lock (flushed)
         {
             var current = new Dictionary<FileId, (long, long, uint)>();
-            FlushTree(new DirectoryInfo(folder), flushed.Files, current, cancellationToken);
+            WalkGeneration(folder, new DirectoryInfo(folder), file => FlushFile(file, flushed.Files, current), _fileSystem.FlushDirectory, cancellationToken);
             flushed.Files = current;
         }
 
@@ -169,41 +170,100 @@ public sealed partial class FileSystemSnapshotStore
         }
     }
 
-    private void FlushTree(DirectoryInfo folder, Dictionary<FileId, (long, long, uint)> previous, Dictionary<FileId, (long, long, uint)> current, CancellationToken cancellationToken)
+    private void FlushFile(string path, Dictionary<FileId, (long, long, uint)> previous, Dictionary<FileId, (long, long, uint)> current)
+    {
+        if (!LinuxNative.TryGetFileStamp(path, out var stamp))
+        {
+            _fileSystem.FlushFileToDisk(path);
+            return;
+        }
+
+        // A hard link to a file this store already fsynced for an earlier generation, unchanged since, needs no second
+        // fsync (its data is durable; the new name is made durable by the folder's fsync): one fsync per new asset per
+        // save instead of one per asset, which matters for S3-like services with many objects.
+        var unchanged = stamp.LinkCount > 1 && previous.TryGetValue(stamp.Id, out var version) && version == stamp.Version;
+        if (!unchanged)
+        {
+            _fileSystem.FlushFileToDisk(path);
+        }
+
+        current[stamp.Id] = stamp.Version;
+    }
+
+    /// <summary>
+    /// Refuses a symbolic link at <paramref name="path"/>, at any folder from <paramref name="generationFolder"/> down to
+    /// it, and (when <paramref name="path"/> is a folder) at any depth inside it: a link planted in a committed
+    /// generation would make a load serve whatever file it points to.
+    /// </summary>
+    /// <param name="generationFolder">The generation folder the path is in.</param>
+    /// <param name="path">A path inside <paramref name="generationFolder"/>.</param>
+    /// <param name="checkedFolders">Folders already found not to be links (skipped, and added to); <see langword="null"/> to check all.</param>
+    /// <returns>What <paramref name="path"/> is; <see cref="FileKind.Missing"/> when it or a folder on the way does not exist.</returns>
+    /// <exception cref="SnapshotCorruptException">A link was found; the exception names it.</exception>
+    internal static FileKind ThrowIfLinkedInGeneration(string generationFolder, string path, HashSet<string>? checkedFolders = null)
+    {
+        var relative = Path.GetRelativePath(generationFolder, path);
+        var current = generationFolder;
+        var parts = relative == "." ? [] : relative.Split(Path.DirectorySeparatorChar);
+        for (var i = -1; i < parts.Length - 1; i++)
+        {
+            current = i < 0 ? current : Path.Combine(current, parts[i]);
+            if (checkedFolders?.Contains(current) == true)
+            {
+                continue;
+            }
+
+            var folderKind = KindOf(generationFolder, current);
+            if (folderKind != FileKind.Directory)
+            {
+                return FileKind.Missing;
+            }
+
+            checkedFolders?.Add(current);
+        }
+
+        var kind = KindOf(generationFolder, path);
+        if (kind == FileKind.Directory)
+        {
+            WalkGeneration(generationFolder, new DirectoryInfo(path), static _ => { }, static _ => { }, CancellationToken.None);
+        }
+
+        return kind;
+    }
+
+    private static FileKind KindOf(string generationFolder, string path)
+    {
+        var kind = LinuxNative.TryGetKind(path)
+            ?? (StateLayout.IsLink(path) ? FileKind.SymbolicLink : Directory.Exists(path) ? FileKind.Directory : File.Exists(path) ? FileKind.File : FileKind.Missing);
+        return kind == FileKind.SymbolicLink ? throw LinkInGeneration(generationFolder, path) : kind;
+    }
+
+    /// <summary>Visits every file below <paramref name="folder"/>, then the folder itself (bottom-up); a link anywhere is refused.</summary>
+    private static void WalkGeneration(string generationFolder, DirectoryInfo folder, Action<string> onFile, Action<string> afterFolder, CancellationToken cancellationToken)
     {
         foreach (var entry in folder.EnumerateFileSystemInfos())
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (entry.LinkTarget is not null)
             {
-                continue; // the link entry itself is made durable by the folder's fsync below
+                throw LinkInGeneration(generationFolder, entry.FullName);
             }
 
             if (entry is DirectoryInfo child)
             {
-                FlushTree(child, previous, current, cancellationToken);
-            }
-            else if (!LinuxNative.TryGetFileStamp(entry.FullName, out var stamp))
-            {
-                _fileSystem.FlushFileToDisk(entry.FullName);
+                WalkGeneration(generationFolder, child, onFile, afterFolder, cancellationToken);
             }
             else
             {
-                // A hard link to a file this store already fsynced for an earlier generation, unchanged since, needs no
-                // second fsync (its data is durable; the new name is made durable by the folder's fsync below): one fsync
-                // per new asset per save instead of one per asset, which matters for S3-like services with many objects.
-                var unchanged = stamp.LinkCount > 1 && previous.TryGetValue(stamp.Id, out var version) && version == stamp.Version;
-                if (!unchanged)
-                {
-                    _fileSystem.FlushFileToDisk(entry.FullName);
-                }
-
-                current[stamp.Id] = stamp.Version;
+                onFile(entry.FullName);
             }
         }
 
-        _fileSystem.FlushDirectory(folder.FullName);
+        afterFolder(folder.FullName);
     }
+
+    private static SnapshotCorruptException LinkInGeneration(string generationFolder, string path)
+        => new(path, $"it is a symbolic link inside asset generation '{generationFolder}', and links there are never followed. Reset the service, or put the file or folder itself in its place.");
 
     /// <summary>The files of a service's last flushed generation that this store fsynced (or found already fsynced).</summary>
     private sealed class FlushedAssets

@@ -15,7 +15,8 @@ namespace LocalStack.Persistence.AspNetCore.Tests.Reliability;
 /// <summary>
 /// A storm on one service: 300 concurrent requests mixing its save/load/reset endpoints, the all-services endpoints,
 /// status, health and mutating requests through the middleware. No deadlock (a 60 s deadline fails the test instead of
-/// hanging); every answer is a success or a JSON error; after a final save a fresh store on the same folder loads exactly
+/// hanging); every answer is a 2xx with no error line (nothing here can fail: no fault is injected, so an error is a
+/// bug, as a JSON 500 would be); after a final save a fresh store on the same folder loads exactly
 /// the live state; no temp file and no <c>*.corrupt-*</c> copy is left.
 /// </summary>
 [NonParallelizable]
@@ -96,7 +97,7 @@ public sealed class ConcurrentStormTests
             await host.DisposeAsync();
         }
 
-        Assert.That(outcomes.Keys.Where(k => k.Contains('!', StringComparison.Ordinal)), Is.Empty, "every answer is a success or a JSON error line");
+        Assert.That(outcomes.Keys.Where(k => k.Contains('!', StringComparison.Ordinal)), Is.Empty, "every answer is a 2xx without an error line");
         Assert.That(outcomes.Values.Sum(), Is.EqualTo(Requests));
 
         // The host is gone (its lock released): a fresh store on the same folder, whose read verifies the checksum.
@@ -109,7 +110,7 @@ public sealed class ConcurrentStormTests
         Assert.That(Directory.GetFiles(stateDirectory, "*.corrupt-*", SearchOption.AllDirectories), Is.Empty);
     }
 
-    /// <returns>The status, and a problem text starting with '!' when the answer is neither a success nor a JSON error.</returns>
+    /// <returns>The status, and a problem text starting with '!' when the answer is not a 2xx or carries an error line.</returns>
     private static async Task<(int Status, string Problem)> SendAsync(HttpClient client, string kind, int index, CancellationToken cancellationToken)
     {
         using var request = kind switch
@@ -127,10 +128,9 @@ public sealed class ConcurrentStormTests
         {
             // The all-services answer is 200 at once; each line carries its service's own outcome.
             var errorLines = body.Split('\n').Count(line => line.Contains("\"status\":\"error\"", StringComparison.Ordinal));
-            return (status, errorLines == 0 ? string.Empty : $" with {errorLines} error line(s)");
+            return (status, errorLines == 0 ? string.Empty : $" !with {errorLines} error line(s): {body}");
         }
 
-        var isJsonError = response.Content.Headers.ContentType?.MediaType == "application/json" && body.Contains("\"status\":\"error\"", StringComparison.Ordinal);
-        return (status, isJsonError ? $" {body}" : $" !{body}");
+        return (status, $" !{body}");
     }
 }

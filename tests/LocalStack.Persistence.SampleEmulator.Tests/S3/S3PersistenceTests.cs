@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
 using LocalStack.Persistence.SampleEmulator.Tests.Support;
@@ -120,6 +121,48 @@ public sealed class S3PersistenceTests
                 Assert.That(ObjectFiles(volume.Path), Is.Empty, "reset deletes the object files");
             });
         }
+    }
+
+    [Test]
+    public async Task An_object_file_of_the_committed_generation_replaced_by_a_symbolic_link_is_never_served_and_s3_answers_503_naming_it()
+    {
+        using var volume = new TempDirectory();
+        using var outside = new TempDirectory();
+        var secret = Path.Combine(outside.Path, "hostname");
+        // The object's size is the link's own size (the length of the path it holds) and the target holds at least as
+        // many bytes, so that no size check can stand in for the link check.
+        await File.WriteAllTextAsync(secret, "secret-host-name".PadRight(secret.Length, 's'));
+        var saved = new string('x', secret.Length);
+
+        await using (var first = await EmulatorProcess.StartAsync(volume.Path))
+        {
+            using var s3 = first.CreateS3Client();
+            await s3.PutBucketAsync("linked");
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "linked", Key = "k", ContentBody = saved });
+            var (status, body) = await first.PostAsync("/_localstack/state/s3/save");
+            Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body);
+            await first.KillAsync();
+        }
+
+        var committed = Directory.GetDirectories(Path.Combine(volume.Path, "state", "s3")).Single(d => Path.GetFileName(d) != "working");
+        var objectFile = Directory.GetFiles(Path.Combine(committed, "objects")).Single();
+        File.Delete(objectFile);
+        File.CreateSymbolicLink(objectFile, secret);
+
+        await using var second = await EmulatorProcess.StartAsync(volume.Path);
+        using var http = new HttpClient { BaseAddress = new Uri(second.ServiceUrl) };
+        using var response = await http.GetAsync(new Uri("/linked/k", UriKind.Relative));
+        var answer = await response.Content.ReadAsStringAsync();
+        using var state = JsonDocument.Parse(await http.GetStringAsync(new Uri("/_localstack/state", UriKind.Relative)));
+        var s3Line = state.RootElement.GetProperty("services").EnumerateArray().Single(l => l.GetProperty("service").GetString() == "s3");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(answer, Does.Not.Contain("secret-host-name"));
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), answer);
+            Assert.That(answer, Does.Contain(objectFile).And.Contain("symbolic link"));
+            Assert.That(s3Line.GetProperty("faulted").GetBoolean(), Is.True, "s3 is faulted in the status");
+        });
     }
 
     private static string[] ObjectFiles(string volume)

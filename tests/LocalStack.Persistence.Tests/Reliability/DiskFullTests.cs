@@ -18,7 +18,7 @@ public sealed class DiskFullTests
     private const string Service = "diskfull-probe";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
-    private Tmpfs _tmpfs = null!;
+    private Tmpfs _tmpfs = null!; // stays null when the mount is refused: the teardown must not turn the ignore into a failure
 
     private string StateDirectory => Path.Combine(_tmpfs.Path, "state");
 
@@ -28,7 +28,7 @@ public sealed class DiskFullTests
     public void Mount() => _tmpfs = Tmpfs.MountOrIgnore(2 * 1024 * 1024);
 
     [TearDown]
-    public void Unmount() => _tmpfs.Dispose();
+    public void Unmount() => _tmpfs?.Dispose();
 
     /// <param name="freeBytes">Space left after filling: none (the flush fails) or 64 KiB (a write of the payload fails midway).</param>
     [TestCase(0)]

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using LocalStack.Persistence.State;
+using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Tests.Support;
 
 namespace LocalStack.Persistence.Tests.State;
 
@@ -295,6 +297,109 @@ public sealed class SnapshotAssetsTests : StoreTestBase
 
         Assert.That(Directory.GetFiles(Store.GetAssetGenerationDirectory("many", metadata.Generation)!), Has.Length.EqualTo(20));
     }
+
+    [Test]
+    public async Task A_committed_asset_file_replaced_by_a_symbolic_link_is_refused_on_load_naming_it()
+    {
+        using var outside = new TempDirectory();
+        var secret = Path.Combine(outside.Path, "secret.txt");
+        await File.WriteAllTextAsync(secret, "secret");
+        var provider = new BlobProvider();
+        await provider.PutAsync(Store, "a.bin", "alpha");
+        var metadata = await Snapshotter.SaveAsync(provider);
+        var asset = CommittedPath(metadata.Generation, "blobs/a.bin");
+        File.Delete(asset);
+        File.CreateSymbolicLink(asset, secret);
+
+        var loaded = new BlobProvider();
+        var error = await Assert.ThrowsAsync<SnapshotCorruptException>(async () => await Snapshotter.LoadAsync(loaded));
+
+        Assert.That(error!.Path, Is.EqualTo(asset));
+        Assert.That(error.Message, Does.Contain(asset).And.Contain("symbolic link"));
+        Assert.That(WorkingFilesHolding(loaded, "secret"), Is.Empty, "the link's target never reaches the working folder");
+        Assert.That(loaded.Index.Blobs, Is.Empty);
+    }
+
+    [Test]
+    public async Task A_folder_of_a_committed_generation_replaced_by_a_symbolic_link_is_refused_on_load_naming_it()
+    {
+        using var outside = new TempDirectory();
+        await File.WriteAllTextAsync(Path.Combine(outside.Path, "a.bin"), "secret");
+        var provider = new BlobProvider();
+        await provider.PutAsync(Store, "a.bin", "alpha");
+        var metadata = await Snapshotter.SaveAsync(provider);
+        var folder = Path.GetDirectoryName(CommittedPath(metadata.Generation, "blobs/a.bin"))!;
+        Directory.Delete(folder, recursive: true);
+        Directory.CreateSymbolicLink(folder, outside.Path);
+
+        var loaded = new BlobProvider();
+        var error = await Assert.ThrowsAsync<SnapshotCorruptException>(async () => await Snapshotter.LoadAsync(loaded));
+
+        Assert.That(error!.Path, Is.EqualTo(folder));
+        Assert.That(error.Message, Does.Contain("symbolic link"));
+        Assert.That(WorkingFilesHolding(loaded, "secret"), Is.Empty);
+    }
+
+    [Test]
+    public async Task A_symbolic_link_anywhere_inside_a_folder_asset_is_refused_when_the_folder_is_asked_for()
+    {
+        using var outside = new TempDirectory();
+        var secret = Path.Combine(outside.Path, "secret.txt");
+        await File.WriteAllTextAsync(secret, "secret");
+        var provider = new RecordingProvider("tree", []) { Value = "x" };
+        provider.OnCapture = async (context, ct) => await context.StageAsync("tree", (path, _) =>
+        {
+            Directory.CreateDirectory(Path.Combine(path, "a", "b"));
+            File.WriteAllText(Path.Combine(path, "a", "b", "leaf.txt"), "leaf");
+            return default;
+        }, ct);
+        var metadata = await Snapshotter.SaveAsync(provider);
+        var link = Path.Combine(Store.GetAssetGenerationDirectory("tree", metadata.Generation)!, "tree", "a", "b", "leaf.txt");
+        File.Delete(link);
+        File.CreateSymbolicLink(link, secret);
+
+        string? folder = null;
+        var loaded = new RecordingProvider("tree", []) { OnRestore = (context, _) => { folder = context.GetAssetPath("tree"); return default; } };
+        var error = await Assert.ThrowsAsync<SnapshotCorruptException>(async () => await Snapshotter.LoadAsync(loaded));
+
+        Assert.That(error!.Path, Is.EqualTo(link));
+        Assert.That(folder, Is.Null, "the folder is not handed out");
+    }
+
+    [Test]
+    public async Task A_staged_symbolic_link_fails_the_save_and_keeps_the_previous_snapshot()
+    {
+        using var outside = new TempDirectory();
+        var secret = Path.Combine(outside.Path, "secret.txt");
+        await File.WriteAllTextAsync(secret, "secret");
+        var provider = new RecordingProvider("blobs", []) { Value = "good" };
+        var link = false;
+        provider.OnCapture = async (context, ct) => await context.StageAsync("data.txt", async (path, t) =>
+        {
+            if (link)
+            {
+                File.CreateSymbolicLink(path, secret);
+            }
+            else
+            {
+                await File.WriteAllTextAsync(path, "good", t);
+            }
+        }, ct);
+        var good = await Snapshotter.SaveAsync(provider);
+
+        link = true;
+        provider.Value = "linked";
+        var error = await Assert.ThrowsAsync<SnapshotCorruptException>(async () => await Snapshotter.SaveAsync(provider));
+
+        Assert.That(error!.Path, Does.EndWith("data.txt"));
+        Assert.That((await Store.GetMetadataAsync("blobs"))!.Generation, Is.EqualTo(good.Generation));
+        Assert.That(Store.GetAssetGenerationDirectory("blobs", good.Generation + 1), Is.Null, "the staged generation is removed");
+        Assert.That(await File.ReadAllTextAsync(CommittedPath(good.Generation, "data.txt")), Is.EqualTo("good"));
+    }
+
+    private static string[] WorkingFilesHolding(BlobProvider provider, string content)
+        => [.. Directory.EnumerateFiles(provider.LastLoadContext?.WorkingDirectory ?? "/nonexistent-working", "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Where(f => File.ReadAllText(f) == content)];
 
     private string CommittedPath(long generation, string assetName, string serviceName = "blobs")
         => Path.Combine(Store.GetAssetGenerationDirectory(serviceName, generation) ?? throw new AssertionException($"generation {generation} has no folder"), assetName);

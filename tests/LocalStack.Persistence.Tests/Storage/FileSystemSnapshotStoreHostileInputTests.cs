@@ -178,20 +178,29 @@ public sealed class FileSystemSnapshotStoreHostileInputTests
         Assert.That(StoreTestData.Tree(Outside), Is.EqualTo(outsideBefore));
     }
 
-    [Test]
-    public async Task A_link_inside_a_staged_generation_is_not_followed_by_flush_or_prune()
+    [TestCase("escape", true)]
+    [TestCase("sub/deeper/file.bin", false)]
+    public async Task A_link_inside_a_staged_generation_is_refused_by_flush_and_removed_not_followed_by_prune(string relativeLink, bool toFolder)
     {
-        await File.WriteAllTextAsync(Path.Combine(Outside, "precious.txt"), "precious");
+        var precious = Path.Combine(Outside, "precious.txt");
+        await File.WriteAllTextAsync(precious, "precious");
         var store = Open();
         var generation = await store.CreateAssetGenerationAsync("s3", 1);
-        Directory.CreateSymbolicLink(Path.Combine(generation, "escape"), Outside);
+        await File.WriteAllTextAsync(Path.Combine(generation, "real.bin"), "real");
+        var link = Path.Combine(generation, relativeLink);
+        Directory.CreateDirectory(Path.GetDirectoryName(link)!);
+        _ = toFolder ? Directory.CreateSymbolicLink(link, Outside) : File.CreateSymbolicLink(link, precious);
         var outsideBefore = StoreTestData.Tree(Outside);
 
-        await store.FlushAssetGenerationAsync("s3", 1);
+        // A flush that skipped or followed the link would let a save commit it; it must refuse, naming the link.
+        var error = await Assert.ThrowsAsync<SnapshotCorruptException>(async () => await store.FlushAssetGenerationAsync("s3", 1));
+        Assert.That(error!.Path, Is.EqualTo(link));
+        Assert.That(error.Message, Does.Contain("symbolic link"));
+
         await store.PruneAssetGenerationsAsync("s3", 2);
 
         Assert.That(store.GetAssetGenerationDirectory("s3", 1), Is.Null);
-        Assert.That(StoreTestData.Tree(Outside), Is.EqualTo(outsideBefore));
+        Assert.That(StoreTestData.Tree(Outside), Is.EqualTo(outsideBefore), "prune removed the link, not what it points to");
     }
 
     private FileSystemSnapshotStore Open()
