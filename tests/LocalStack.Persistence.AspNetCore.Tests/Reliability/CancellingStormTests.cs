@@ -30,7 +30,7 @@ namespace LocalStack.Persistence.AspNetCore.Tests.Reliability;
 public sealed class CancellingStormTests
 {
     private const int Requests = 240;
-    private const int DefaultRounds = 3;
+    private const int DefaultRounds = 6;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private static readonly string[] Services = ["alpha", "beta"];
 
@@ -38,7 +38,7 @@ public sealed class CancellingStormTests
     // would end empty. Each service starts with SeedItems items so that a restore has many steps to be cut between.
     private const int SeedItems = 1000;
 
-    // So that the states loaded after a reset (which deletes the snapshots) soon have many steps again.
+    // So that the states saved after a reset (an empty state, once a save persists it) soon have many steps again.
     private const int ItemsPerMutation = 20;
 
     private static readonly string[] Kinds =
