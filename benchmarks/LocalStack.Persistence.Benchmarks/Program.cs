@@ -13,7 +13,7 @@ using LocalStack.Persistence.Benchmarks.Suites;
 // Usage:
 //   -- --filter '*'            full run: the BenchmarkDotNet suites (save, load), then every custom scenario
 //   -- --quick                 smoke test: the suites with a tiny in-process job and small states, then the scenarios, small
-//   -- --scenario stall,flush  only the named scenarios (interleaved, stall, onrequest, onrequest-http, flush, alloc, scaling); add --quick for small sizes
+//   -- --scenario stall,flush  only the named scenarios (interleaved, stall, onrequest, onrequest-http, flush, alloc, scaling, slow-clients); add --quick for small sizes
 //                              (onrequest-http starts the sample emulator as child processes and drives it with the AWS SDK's SQS client)
 //   -- --no-scenarios          with --filter: the suites only
 var quick = args.Contains("--quick");
@@ -33,6 +33,7 @@ var scenarios = new Dictionary<string, Func<Report, Task>>(StringComparer.Ordina
     ["flush"] = FlushScenario.RunAsync,
     ["alloc"] = AllocationScenario.RunAsync,
     ["scaling"] = ScalingScenario.RunAsync,
+    ["slow-clients"] = SlowClientsScenario.RunAsync,
 };
 
 var clock = Stopwatch.StartNew();

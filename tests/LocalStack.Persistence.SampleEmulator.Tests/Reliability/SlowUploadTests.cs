@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -208,66 +207,6 @@ public sealed class SlowUploadTests
         await stored.ResponseStream.CopyToAsync(bytes, ct);
         Assert.That(bytes.ToArray(), Is.EqualTo(body));
     }
-
-    /// <summary>
-    /// Not a pass/fail test: the latency of other S3 requests (an ON_REQUEST PUT, a GET, a ListObjectsV2, in turn) while
-    /// ten clients dribble 12 KiB uploads at 1 KiB/s. Figures for docs/performance.md.
-    /// </summary>
-    [Test]
-    [Explicit("Measurement for docs/performance.md: about 15 s, prints p50/p99.")]
-    public async Task Measure_latency_of_other_requests_while_ten_clients_dribble_uploads_at_1_KiB_per_second()
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        var ct = cts.Token;
-        using var s3 = Emulator.CreateS3Client();
-        await s3.PutBucketAsync("slow", ct);
-        await s3.PutBucketAsync("other", ct);
-        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "other", Key = "seen", ContentBody = "seen" }, ct);
-
-        var dribblers = Enumerable.Range(0, 10).Select(i => DribbleAsync($"/slow/dribbled-{i}", RandomBytes(12 * 1024, seed: i), ct)).ToArray();
-        var all = Task.WhenAll(dribblers);
-        var latencies = new List<double>();
-        var round = 0;
-        while (!all.IsCompleted)
-        {
-            var started = Stopwatch.GetTimestamp();
-            switch (round++ % 3)
-            {
-                case 0:
-                    await s3.PutObjectAsync(new PutObjectRequest { BucketName = "other", Key = $"small-{round}", ContentBody = "small" }, ct);
-                    break;
-                case 1:
-                    (await s3.GetObjectAsync("other", "seen", ct)).Dispose();
-                    break;
-                default:
-                    await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "other" }, ct);
-                    break;
-            }
-
-            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-
-        var statuses = await all;
-        latencies.Sort();
-        TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"other requests while 10 clients dribble 12 KiB at 1 KiB/s: n={latencies.Count}, p50={Percentile(latencies, 0.50):F1} ms, p99={Percentile(latencies, 0.99):F1} ms, max={latencies[^1]:F1} ms; uploads answered {string.Join(',', statuses.Distinct())}"));
-        Assert.That(statuses, Is.All.EqualTo(200));
-    }
-
-    private async Task<int> DribbleAsync(string target, byte[] body, CancellationToken ct)
-    {
-        await using var http = await RawHttp.ConnectAsync(new Uri(Emulator.ServiceUrl), ct);
-        await http.SendHeadAsync("PUT", target, [$"Content-Length: {body.Length}"], ct);
-        for (var offset = 0; offset < body.Length; offset += 1024)
-        {
-            await http.SendAsync(body.AsMemory(offset, Math.Min(1024, body.Length - offset)), ct);
-            await Task.Delay(TimeSpan.FromSeconds(1), ct); // the client's pace (1 KiB/s), not a synchronization
-        }
-
-        return (await http.ReadResponseAsync(ct)).Status;
-    }
-
-    private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
     private static async Task AssertAllCompleteAsync(Dictionary<string, Task> requests)
     {
