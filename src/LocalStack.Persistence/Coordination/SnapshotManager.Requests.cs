@@ -1,13 +1,3 @@
-using System.Diagnostics.Metrics;
-using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
-using LocalStack.Persistence.Diagnostics;
-using LocalStack.Persistence.State;
-using LocalStack.Persistence.Storage;
-using LocalStack.Persistence.Strategies;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace LocalStack.Persistence.Coordination;
 
 // Requests and the gate: a request holds its service's gate shared; a capture, load or reset holds it exclusively.

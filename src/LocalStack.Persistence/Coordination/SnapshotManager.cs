@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
 using LocalStack.Persistence.Diagnostics;
 using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage;
