@@ -155,11 +155,7 @@ public sealed partial class SnapshotManager
             bool wasFaulted;
             lock (entry.Sync)
             {
-                wasFaulted = entry.Fault is not null;
-                entry.Fault = null;
-                entry.FaultIsPartialState = false;
-                entry.Loaded = true;
-                entry.LastError = afterHookFailure?.Message;
+                wasFaulted = entry.BecomeWholeLocked(afterHookFailure);
                 if (metadata is not null)
                 {
                     // The live state is now the snapshot's: nothing to save until the next change.

@@ -50,11 +50,7 @@ public sealed partial class SnapshotManager
             bool wasFaulted;
             lock (entry.Sync)
             {
-                wasFaulted = entry.Fault is not null;
-                entry.Fault = null;
-                entry.FaultIsPartialState = false;
-                entry.Loaded = true;
-                entry.LastError = afterHookFailure?.Message;
+                wasFaulted = entry.BecomeWholeLocked(afterHookFailure);
 
                 // The empty state is the truth now: its next save may replace a snapshot that cannot be read.
                 entry.MayReplaceStoredSnapshot = true;

@@ -77,6 +77,21 @@ public sealed partial class SnapshotManager
             }
         }
 
+        /// <summary>
+        /// After a load or reset that completed: the live state is whole, so the service is loaded and no longer faulted;
+        /// <paramref name="afterHookFailure"/> (an after-hook that failed) is its last error. Call with <see cref="Sync"/> held.
+        /// </summary>
+        /// <returns>Whether the service was faulted.</returns>
+        public bool BecomeWholeLocked(Exception? afterHookFailure)
+        {
+            var wasFaulted = Fault is not null;
+            Fault = null;
+            FaultIsPartialState = false;
+            Loaded = true;
+            LastError = afterHookFailure?.Message;
+            return wasFaulted;
+        }
+
         /// <summary>Whether the service is faulted by a load or reset that stopped half-way.</summary>
         public bool HasPartialStateFault
         {
