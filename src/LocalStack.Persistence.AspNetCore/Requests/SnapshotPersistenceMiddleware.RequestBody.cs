@@ -84,9 +84,9 @@ internal sealed partial class SnapshotPersistenceMiddleware
             string.Create(CultureInfo.InvariantCulture, $"The request body is larger than {limit} bytes, the most that is read before a request of service '{serviceName}' runs (SnapshotRequestBodyOptions.MaxBufferedBodyBytes)."));
     }
 
-    [LoggerMessage(210, LogLevel.Debug, "A request to service {ServiceName} ended before its body arrived; it did not reach the service.")]
+    [LoggerMessage(206, LogLevel.Debug, "A request to service {ServiceName} ended before its body arrived; it did not reach the service.")]
     private static partial void LogBodyAbandoned(ILogger logger, string serviceName);
 
-    [LoggerMessage(211, LogLevel.Warning, "A request to service {ServiceName} was refused with 413: its body is larger than {Limit} bytes.")]
+    [LoggerMessage(207, LogLevel.Warning, "A request to service {ServiceName} was refused with 413: its body is larger than {Limit} bytes.")]
     private static partial void LogBodyTooLarge(ILogger logger, string serviceName, long limit);
 }

@@ -231,7 +231,7 @@ internal sealed partial class SnapshotPersistenceMiddleware(
             cancellationToken: context.RequestAborted);
     }
 
-    [LoggerMessage(200, LogLevel.Error, "Requests to service {ServiceName} are refused with 503: its snapshot could not be loaded. Until a request gets through, further refusals are logged as one line at most every {Interval}.")]
+    [LoggerMessage(200, LogLevel.Error, "Requests to service {ServiceName} are refused with 503: its snapshot could not be loaded, or a load or reset of it stopped half-way. Until a request gets through, further refusals are logged as one line at most every {Interval}.")]
     private static partial void LogServiceUnavailable(ILogger logger, Exception exception, string serviceName, TimeSpan interval);
 
     [LoggerMessage(202, LogLevel.Warning, "Requests to service {ServiceName} are still refused with 503 ({Refused} since the last line): {Reason}")]
