@@ -1,5 +1,5 @@
 using LocalStack.Persistence;
-using LocalStack.Persistence.AspNetCore.Endpoints;
+using LocalStack.Persistence.AspNetCore;
 using LocalStack.Persistence.AspNetCore.Aws;
 using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.SampleEmulator;

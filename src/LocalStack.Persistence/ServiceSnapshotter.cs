@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using LocalStack.Persistence.State;
+using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence;
@@ -76,7 +77,7 @@ public sealed class ServiceSnapshotter
     /// <returns>The pending snapshot; commit it with <see cref="CommitAsync"/> or dispose it.</returns>
     /// <exception cref="SnapshotCorruptException">The stored snapshot's header is unreadable; it is never overwritten.</exception>
     /// <exception cref="SnapshotVersionException">The stored snapshot was written by newer software; it is never overwritten.</exception>
-    public async ValueTask<PendingSnapshot> CaptureAsync(IServiceStateProvider provider, CancellationToken cancellationToken = default)
+    internal async ValueTask<PendingSnapshot> CaptureAsync(IServiceStateProvider provider, CancellationToken cancellationToken = default)
     {
         var (serviceName, slot) = Prepare(provider);
         await slot.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -131,7 +132,7 @@ public sealed class ServiceSnapshotter
     /// <exception cref="ArgumentException"><paramref name="pending"/> comes from another snapshotter.</exception>
     /// <exception cref="InvalidOperationException"><paramref name="pending"/> was already committed.</exception>
     /// <exception cref="ObjectDisposedException"><paramref name="pending"/> was disposed.</exception>
-    public async ValueTask<SnapshotMetadata> CommitAsync(PendingSnapshot pending, CancellationToken cancellationToken = default)
+    internal async ValueTask<SnapshotMetadata> CommitAsync(PendingSnapshot pending, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pending);
         if (!ReferenceEquals(pending.Owner, this))
@@ -288,7 +289,7 @@ public sealed class ServiceSnapshotter
     /// <exception cref="ArgumentException">The service name is invalid.</exception>
     public async ValueTask<bool> DeleteAsync(string serviceName, CancellationToken cancellationToken = default)
     {
-        ServiceNames.ThrowIfInvalid(serviceName, nameof(serviceName));
+        ServiceNameRules.ThrowIfInvalid(serviceName, nameof(serviceName));
         var slot = _slots.GetOrAdd(serviceName, static _ => new ServiceSlot());
         await slot.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -340,7 +341,7 @@ public sealed class ServiceSnapshotter
     {
         ArgumentNullException.ThrowIfNull(provider);
         var serviceName = provider.ServiceName;
-        ServiceNames.ThrowIfInvalid(serviceName, nameof(provider));
+        ServiceNameRules.ThrowIfInvalid(serviceName, nameof(provider));
         return (serviceName, _slots.GetOrAdd(serviceName, static _ => new ServiceSlot()));
     }
 

@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage;
-using LocalStack.Persistence.Strategies;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

@@ -19,7 +19,7 @@ namespace LocalStack.Persistence;
 /// <remarks>
 /// <para>
 /// Registered: <see cref="SnapshotPersistenceOptions"/> (validated at start-up), <see cref="ISnapshotStore"/> (a
-/// <see cref="FileSystemSnapshotStore"/> on <see cref="SnapshotPersistenceOptions.StateDirectory"/>, created only when
+/// <see cref="FileSystemSnapshotStore"/> on <see cref="FileSystemSnapshotStoreOptions.StateDirectory"/>, created only when
 /// persistence is enabled; <see langword="null"/> otherwise), <see cref="ISaveStrategy"/> and <see cref="ILoadStrategy"/>
 /// (the built-in strategies the options name), <see cref="ISnapshotManager"/>, and a hosted lifecycle service that loads at
 /// start-up, runs the save strategy and makes the final save after the host's other services have stopped. All are
@@ -112,7 +112,7 @@ public static class SnapshotPersistenceServiceCollectionExtensions
             new FileSystemSnapshotStoreOptions
             {
                 StateDirectory = Path.GetFullPath(options.StateDirectory),
-                Codec = options.Compression,
+                Compression = options.Compression,
                 MaxSnapshotBytes = options.MaxSnapshotBytes,
             },
             TimeOf(services));

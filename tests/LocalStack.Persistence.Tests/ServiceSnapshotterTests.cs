@@ -1,5 +1,4 @@
 using LocalStack.Persistence.State;
-using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Tests.State;
 
 namespace LocalStack.Persistence.Tests;

@@ -1,4 +1,3 @@
-using LocalStack.Persistence.Configuration;
 using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Hosting;
 using LocalStack.Persistence.State;
@@ -227,12 +226,12 @@ public sealed class SnapshotPersistenceServiceCollectionExtensionsTests : IDispo
         {
             o.Enabled = true;
             o.StateDirectory = _dir.Path;
-            o.Compression = SnapshotCodec.None;
+            o.Compression = SnapshotCompression.None;
         });
 
         var metadata = await provider.GetRequiredService<ISnapshotManager>().SaveAsync("alpha");
 
-        Assert.That(metadata.Codec, Is.EqualTo(SnapshotCodec.None));
+        Assert.That(metadata.Compression, Is.EqualTo(SnapshotCompression.None));
     }
 
     [Test]
@@ -242,7 +241,7 @@ public sealed class SnapshotPersistenceServiceCollectionExtensionsTests : IDispo
         {
             o.Enabled = true;
             o.StateDirectory = _dir.Path;
-            o.Compression = SnapshotCodec.None;
+            o.Compression = SnapshotCompression.None;
             o.MaxSnapshotBytes = 8;
         });
         provider.GetRequiredService<AlphaState>().Value = "more than eight bytes";

@@ -1,6 +1,5 @@
 using System.Text;
 using LocalStack.Persistence.State;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.Tests.Coordination;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using LocalStack.Persistence.Benchmarks.Workload;
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Strategies;
 
 namespace LocalStack.Persistence.Benchmarks.Scenarios;

@@ -1,4 +1,4 @@
-using LocalStack.Persistence.AspNetCore.Requests;
+using LocalStack.Persistence.AspNetCore;
 
 namespace LocalStack.Persistence.SampleEmulator.Aws;
 

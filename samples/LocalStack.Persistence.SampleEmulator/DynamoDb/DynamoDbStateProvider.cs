@@ -1,7 +1,6 @@
 using System.Text.Json;
 using LocalStack.Persistence.Sqlite;
 using LocalStack.Persistence.State;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.SampleEmulator.DynamoDb;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using LocalStack.Persistence.State;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.SampleEmulator.S3;
 

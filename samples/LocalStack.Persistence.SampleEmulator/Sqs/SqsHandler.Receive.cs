@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LocalStack.Persistence.AspNetCore.Requests;
+using LocalStack.Persistence.AspNetCore;
 
 namespace LocalStack.Persistence.SampleEmulator.Sqs;
 

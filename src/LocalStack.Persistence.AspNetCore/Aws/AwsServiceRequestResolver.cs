@@ -1,4 +1,3 @@
-using LocalStack.Persistence.AspNetCore.Requests;
 using Microsoft.AspNetCore.Http;
 
 namespace LocalStack.Persistence.AspNetCore.Aws;
@@ -44,7 +43,7 @@ public sealed class AwsServiceRequestResolver : IServiceRequestResolver
     {
         if (defaultServiceName is not null)
         {
-            ServiceNames.ThrowIfInvalid(defaultServiceName);
+            ServiceNameRules.ThrowIfInvalid(defaultServiceName);
         }
 
         DefaultServiceName = defaultServiceName;
@@ -75,7 +74,7 @@ public sealed class AwsServiceRequestResolver : IServiceRequestResolver
             ?? ServiceFromHost(request.Host.Host)
             ?? ServiceFromPath(request.Path)
             ?? DefaultServiceName;
-        if (service is null || !ServiceNames.IsValid(service))
+        if (service is null || !ServiceNameRules.IsValid(service))
         {
             return null;
         }
@@ -88,7 +87,7 @@ public sealed class AwsServiceRequestResolver : IServiceRequestResolver
     /// <param name="method">The HTTP method.</param>
     /// <param name="operation">The operation name, or <see langword="null"/> for a REST request.</param>
     /// <returns><see langword="true"/> when the request may change state.</returns>
-    public static bool IsMutating(string method, string? operation)
+    internal static bool IsMutating(string method, string? operation)
     {
         ArgumentNullException.ThrowIfNull(method);
         if (string.IsNullOrEmpty(operation))

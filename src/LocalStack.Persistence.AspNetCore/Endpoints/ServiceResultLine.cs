@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LocalStack.Persistence.AspNetCore;
+namespace LocalStack.Persistence.AspNetCore.Endpoints;
 
 /// <summary>
 /// One line of a state endpoint's answer: <c>{"service":"s3","status":"ok"}</c>, with <c>"message"</c> on error.

@@ -3,7 +3,6 @@ using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Strategies;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -109,7 +108,7 @@ internal static class SnapshotStateHandlers
             return;
         }
 
-        if (service is null || !ServiceNames.IsValid(service))
+        if (service is null || !ServiceNameRules.IsValid(service))
         {
             await ErrorAsync(context, StatusCodes.Status400BadRequest, service, "Invalid service name: expected lower-case letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters.").ConfigureAwait(false);
             return;

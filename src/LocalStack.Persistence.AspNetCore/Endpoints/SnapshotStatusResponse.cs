@@ -2,7 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace LocalStack.Persistence.AspNetCore;
+namespace LocalStack.Persistence.AspNetCore.Endpoints;
 
 /// <summary>The answer of <c>GET {prefix}</c>: persistence mode, strategies and the status of every service.</summary>
 internal sealed record SnapshotStatusResponse(

@@ -32,7 +32,7 @@ internal sealed partial class SnapshotPersistenceMiddleware
             return true;
         }
 
-        var limit = _bodyOptions.MaxBufferedBodyBytes;
+        var limit = options.MaxBufferedBodyBytes;
         if (request.ContentLength > limit)
         {
             await RefuseLargeBodyAsync(context, resolved.ServiceName, limit, logger).ConfigureAwait(false);
@@ -81,7 +81,7 @@ internal sealed partial class SnapshotPersistenceMiddleware
             context,
             StatusCodes.Status413PayloadTooLarge,
             serviceName,
-            string.Create(CultureInfo.InvariantCulture, $"The request body is larger than {limit} bytes, the most that is read before a request of service '{serviceName}' runs (SnapshotRequestBodyOptions.MaxBufferedBodyBytes)."));
+            string.Create(CultureInfo.InvariantCulture, $"The request body is larger than {limit} bytes, the most that is read before a request of service '{serviceName}' runs (SnapshotPersistenceMiddlewareOptions.MaxBufferedBodyBytes)."));
     }
 
     [LoggerMessage(206, LogLevel.Debug, "A request to service {ServiceName} ended before its body arrived; it did not reach the service.")]

@@ -1,4 +1,4 @@
-using LocalStack.Persistence.Coordination;
+using LocalStack.Persistence.AspNetCore.Endpoints;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -14,14 +14,11 @@ internal sealed partial class SnapshotPersistenceMiddleware(
     RequestDelegate next,
     ISnapshotManager manager,
     IServiceRequestResolver resolver,
-    SnapshotRequestBodyOptions bodyOptions,
     ILogger<SnapshotPersistenceMiddleware> logger,
     SnapshotPersistenceMiddlewareOptions options,
     TimeProvider timeProvider)
 {
     private const string FixAdvice = "Add .WithServiceState(\"<service>\", mutating: true|false) to the endpoint, register an IServiceRequestResolver that resolves it, or mark it .WithoutServiceState() if it keeps no state.";
-
-    private readonly SnapshotRequestBodyOptions _bodyOptions = bodyOptions;
 
     private readonly HashSet<string> _services = new(manager.ServiceNames, StringComparer.Ordinal);
     private readonly ServiceFaultLog _faults = new(timeProvider, options.FaultLogInterval);

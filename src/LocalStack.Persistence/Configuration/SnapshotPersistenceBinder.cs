@@ -1,5 +1,5 @@
 using System.Globalization;
-using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Strategies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -29,23 +29,23 @@ internal static class SnapshotPersistenceBinder
     // LocalStack's spelling, the enum member's name (also accepted in the section), the value; in LocalStack's order.
     private static readonly (string Name, string EnumName, SnapshotSaveStrategy Value)[] SaveStrategies =
     [
-        ("ON_REQUEST", nameof(SnapshotSaveStrategy.OnRequest), SnapshotSaveStrategy.OnRequest),
-        ("ON_SHUTDOWN", nameof(SnapshotSaveStrategy.OnShutdown), SnapshotSaveStrategy.OnShutdown),
-        ("SCHEDULED", nameof(SnapshotSaveStrategy.Scheduled), SnapshotSaveStrategy.Scheduled),
-        ("MANUAL", nameof(SnapshotSaveStrategy.Manual), SnapshotSaveStrategy.Manual),
+        (StrategyNames.OnRequest, nameof(SnapshotSaveStrategy.OnRequest), SnapshotSaveStrategy.OnRequest),
+        (StrategyNames.OnShutdown, nameof(SnapshotSaveStrategy.OnShutdown), SnapshotSaveStrategy.OnShutdown),
+        (StrategyNames.Scheduled, nameof(SnapshotSaveStrategy.Scheduled), SnapshotSaveStrategy.Scheduled),
+        (StrategyNames.Manual, nameof(SnapshotSaveStrategy.Manual), SnapshotSaveStrategy.Manual),
     ];
 
     private static readonly (string Name, string EnumName, SnapshotLoadStrategy Value)[] LoadStrategies =
     [
-        ("ON_REQUEST", nameof(SnapshotLoadStrategy.OnRequest), SnapshotLoadStrategy.OnRequest),
-        ("ON_STARTUP", nameof(SnapshotLoadStrategy.OnStartup), SnapshotLoadStrategy.OnStartup),
-        ("MANUAL", nameof(SnapshotLoadStrategy.Manual), SnapshotLoadStrategy.Manual),
+        (StrategyNames.OnRequest, nameof(SnapshotLoadStrategy.OnRequest), SnapshotLoadStrategy.OnRequest),
+        (StrategyNames.OnStartup, nameof(SnapshotLoadStrategy.OnStartup), SnapshotLoadStrategy.OnStartup),
+        (StrategyNames.Manual, nameof(SnapshotLoadStrategy.Manual), SnapshotLoadStrategy.Manual),
     ];
 
-    private static readonly (string Name, string EnumName, SnapshotCodec Value)[] Codecs =
+    private static readonly (string Name, string EnumName, SnapshotCompression Value)[] Codecs =
     [
-        (nameof(SnapshotCodec.None), nameof(SnapshotCodec.None), SnapshotCodec.None),
-        (nameof(SnapshotCodec.Lz4), nameof(SnapshotCodec.Lz4), SnapshotCodec.Lz4),
+        (nameof(SnapshotCompression.None), nameof(SnapshotCompression.None), SnapshotCompression.None),
+        (nameof(SnapshotCompression.Lz4), nameof(SnapshotCompression.Lz4), SnapshotCompression.Lz4),
     ];
 
     /// <summary>Applies the section, then LocalStack's names, to <paramref name="options"/>.</summary>

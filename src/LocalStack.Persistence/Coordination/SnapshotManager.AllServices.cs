@@ -1,10 +1,9 @@
 using System.Runtime.CompilerServices;
-using LocalStack.Persistence.State;
 
 namespace LocalStack.Persistence.Coordination;
 
 // Operations on every service: each runs at once and its result is yielded as it finishes.
-public sealed partial class SnapshotManager
+internal sealed partial class SnapshotManager
 {
     /// <inheritdoc />
     /// <remarks>

@@ -1,12 +1,11 @@
 using System.Runtime.ExceptionServices;
 using LocalStack.Persistence.Diagnostics;
-using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.Coordination;
 
 // Loads and faults: lazy loading once per service, explicit loads, and the faults that stop a service from serving or saving.
-public sealed partial class SnapshotManager
+internal sealed partial class SnapshotManager
 {
     /// <inheritdoc />
     /// <exception cref="ServiceFaultedException">The snapshot is corrupt or from a newer version; the service is now faulted.</exception>

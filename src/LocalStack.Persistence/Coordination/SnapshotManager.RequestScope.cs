@@ -1,6 +1,6 @@
 namespace LocalStack.Persistence.Coordination;
 
-public sealed partial class SnapshotManager
+internal sealed partial class SnapshotManager
 {
     /// <summary>A request holding a service's gate shared; it may step out for long waits.</summary>
     private sealed class RequestScope(SnapshotManager manager, ServiceEntry entry, bool mutating) : SnapshotRequestScope

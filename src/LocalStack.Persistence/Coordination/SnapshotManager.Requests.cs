@@ -1,7 +1,7 @@
 namespace LocalStack.Persistence.Coordination;
 
 // Requests and the gate: a request holds its service's gate shared; a capture, load or reset holds it exclusively.
-public sealed partial class SnapshotManager
+internal sealed partial class SnapshotManager
 {
     /// <inheritdoc />
     /// <exception cref="UnknownServiceException">The service is not registered.</exception>

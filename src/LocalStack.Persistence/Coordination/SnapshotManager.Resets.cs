@@ -1,11 +1,10 @@
 using System.Runtime.ExceptionServices;
 using LocalStack.Persistence.Diagnostics;
-using LocalStack.Persistence.State;
 
 namespace LocalStack.Persistence.Coordination;
 
 // Resets (LocalStack's: the live state only) and deletions of stored snapshots.
-public sealed partial class SnapshotManager
+internal sealed partial class SnapshotManager
 {
     /// <inheritdoc />
     /// <remarks>

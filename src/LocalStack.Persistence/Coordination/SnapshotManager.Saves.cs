@@ -1,10 +1,9 @@
 using LocalStack.Persistence.Diagnostics;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.Coordination;
 
 // Saves: one worker per service, merged requests, the commit delay (group commit), capture under the gate and commit outside it.
-public sealed partial class SnapshotManager
+internal sealed partial class SnapshotManager
 {
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">Persistence is disabled, or in read-only mode.</exception>

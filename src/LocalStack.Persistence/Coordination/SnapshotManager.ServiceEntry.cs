@@ -1,9 +1,8 @@
 using LocalStack.Persistence.State;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.Coordination;
 
-public sealed partial class SnapshotManager
+internal sealed partial class SnapshotManager
 {
     /// <summary>One registered service: its provider, gate, load state, versions and status. Fields are guarded by <see cref="Sync"/> unless noted.</summary>
     private sealed class ServiceEntry(string name, IServiceStateProvider provider)

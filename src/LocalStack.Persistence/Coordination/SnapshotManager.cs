@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using LocalStack.Persistence.Diagnostics;
 using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage;
-using LocalStack.Persistence.Strategies;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -20,11 +19,8 @@ namespace LocalStack.Persistence.Coordination;
 /// the version its capture saw, so a change made during a save keeps the service dirty for the next one. A service
 /// neither loaded nor modified is not written when a snapshot is stored: that snapshot already is its state.
 /// </remarks>
-public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
+internal sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
 {
-    /// <summary>The name of the <see cref="Meter"/> the manager reports to (save and load durations, bytes written, failures, dirty services, gate wait time).</summary>
-    public const string MeterName = "LocalStack.Persistence";
-
     private readonly ServiceEntry[] _entries;
     private readonly Dictionary<string, ServiceEntry> _entriesByName;
     private readonly ISnapshotStore? _store;
@@ -45,9 +41,9 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
     /// <param name="loadStrategy">When services are loaded.</param>
     /// <param name="timeProvider">The clock for <see cref="ServiceStatus.LastSavedAt"/> and durations; the system clock when <see langword="null"/>.</param>
     /// <param name="loggerFactory">Creates the manager's logger; no logging when <see langword="null"/>.</param>
-    /// <param name="meterFactory">Creates the <see cref="MeterName"/> meter; a meter owned by the manager when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the <see cref="SnapshotTelemetry.MeterName"/> meter; a meter owned by the manager when <see langword="null"/>.</param>
     /// <param name="readOnly">Read-only baseline mode: load as the load strategy says, never save.</param>
-    /// <param name="commitDelay">Group commit: see <see cref="Configuration.SnapshotPersistenceOptions.CommitDelay"/>; zero (off) by default.</param>
+    /// <param name="commitDelay">Group commit: see <see cref="SnapshotPersistenceOptions.CommitDelay"/>; zero (off) by default.</param>
     /// <exception cref="ArgumentNullException">A required argument, or a provider, is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="commitDelay"/> is negative.</exception>
     /// <exception cref="ArgumentException">A provider's service name is invalid, or two providers have the same one.</exception>
@@ -76,7 +72,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
             }
 
             var name = provider.ServiceName;
-            Persistence.ServiceNames.ThrowIfInvalid(name, nameof(providers));
+            Persistence.ServiceNameRules.ThrowIfInvalid(name, nameof(providers));
             if (!_entriesByName.TryAdd(name, new ServiceEntry(name, provider)))
             {
                 throw new ArgumentException($"Two state providers are registered for service '{name}' ({_entriesByName[name].Provider.GetType().Name} and {provider.GetType().Name}); each service needs exactly one.", nameof(providers));
@@ -93,7 +89,7 @@ public sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SnapshotManager>();
         _readOnly = readOnly;
         _commitDelay = commitDelay;
-        _metrics = new SnapshotMetrics(MeterName, meterFactory, CountDirtyServices);
+        _metrics = new SnapshotMetrics(SnapshotTelemetry.MeterName, meterFactory, CountDirtyServices);
 
         Log.ManagerCreated(_logger, _entries.Length, store is null ? "disabled" : readOnly ? "read-only" : "enabled", saveStrategy.Name, loadStrategy.Name);
     }

@@ -1,7 +1,5 @@
-using LocalStack.Persistence.Configuration;
 using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Diagnostics;
-using LocalStack.Persistence.Strategies;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

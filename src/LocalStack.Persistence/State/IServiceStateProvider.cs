@@ -11,7 +11,7 @@ namespace LocalStack.Persistence.State;
 /// </remarks>
 public interface IServiceStateProvider
 {
-    /// <summary>The service name, for example <c>s3</c>; must satisfy <see cref="ServiceNames.IsValid"/>.</summary>
+    /// <summary>The service name, for example <c>s3</c>; must satisfy <see cref="ServiceNameRules.IsValid"/>.</summary>
     string ServiceName { get; }
 
     /// <summary>The version of the payload's shape; increase it when the persisted shape changes.</summary>

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.State;
 
@@ -37,7 +36,7 @@ public abstract class JsonServiceStateProvider<TState> : IServiceStateProvider
     private readonly ISchemaMigration[] _migrations;
 
     /// <summary>Creates the provider.</summary>
-    /// <param name="serviceName">The service name, for example <c>sqs</c>; see <see cref="ServiceNames"/>.</param>
+    /// <param name="serviceName">The service name, for example <c>sqs</c>; see <see cref="ServiceNameRules"/>.</param>
     /// <param name="typeInfo">The source-generated serialization metadata of <typeparamref name="TState"/>.</param>
     /// <param name="schemaVersion">The current version of the payload's shape; at least 1.</param>
     /// <param name="migrations">
@@ -48,7 +47,7 @@ public abstract class JsonServiceStateProvider<TState> : IServiceStateProvider
     /// </exception>
     protected JsonServiceStateProvider(string serviceName, JsonTypeInfo<TState> typeInfo, int schemaVersion = 1, IEnumerable<ISchemaMigration>? migrations = null)
     {
-        ServiceNames.ThrowIfInvalid(serviceName);
+        ServiceNameRules.ThrowIfInvalid(serviceName);
         ArgumentNullException.ThrowIfNull(typeInfo);
         ArgumentOutOfRangeException.ThrowIfLessThan(schemaVersion, 1);
         ServiceName = serviceName;

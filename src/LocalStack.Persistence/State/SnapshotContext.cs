@@ -1,4 +1,4 @@
-using LocalStack.Persistence.Internal;
+using LocalStack.Persistence.Storage.Internal;
 using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.State;
@@ -44,7 +44,7 @@ public sealed class SnapshotContext
             throw new ArgumentNullException(nameof(store));
         }
 
-        ServiceNames.ThrowIfInvalid(serviceName);
+        ServiceNameRules.ThrowIfInvalid(serviceName);
         _store = store;
         ServiceName = serviceName;
         Operation = operation;

@@ -4,4 +4,4 @@ namespace LocalStack.Persistence.State;
 /// <param name="SchemaVersion">The schema version the payload was written with.</param>
 /// <param name="Content">The uncompressed UTF-8 JSON payload; read it once.</param>
 /// <param name="Metadata">The snapshot's header.</param>
-public sealed record SnapshotPayload(int SchemaVersion, Stream Content, Storage.SnapshotMetadata Metadata);
+public sealed record SnapshotPayload(int SchemaVersion, Stream Content, SnapshotMetadata Metadata);

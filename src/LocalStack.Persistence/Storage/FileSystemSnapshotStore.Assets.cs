@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using LocalStack.Persistence.Internal;
 using LocalStack.Persistence.Storage.Internal;
 
 namespace LocalStack.Persistence.Storage;

@@ -23,7 +23,7 @@ namespace LocalStack.Persistence.Storage;
 /// <para>
 /// A write goes to a temp file in the service's folder, is flushed to disk, renamed over <c>store.state</c>, and the
 /// folder is fsynced; the rename is the commit point. Writes of one service are serialized. Service names are
-/// validated by <see cref="ServiceNames.ThrowIfInvalid"/> before any file-system call (<c>api_states</c> is reserved),
+/// validated by <see cref="ServiceNameRules.ThrowIfInvalid"/> before any file-system call (<c>api_states</c> is reserved),
 /// and a symbolic link planted anywhere below the state folder is refused rather than followed.
 /// </para>
 /// </remarks>
@@ -33,7 +33,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
     private readonly IStoreFileSystem _fileSystem;
     private readonly AtomicFileWriter _writer;
     private readonly TimeProvider _timeProvider;
-    private readonly SnapshotCodec _codec;
+    private readonly SnapshotCompression _codec;
     private readonly long _maxSnapshotBytes;
     private readonly SnapshotHeaderReader _readHeader;
     private readonly StateDirectoryLock _lock;
@@ -60,16 +60,16 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
         ArgumentNullException.ThrowIfNull(fileSystem);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.StateDirectory, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxSnapshotBytes, nameof(options));
-        if (!Enum.IsDefined(options.Codec))
+        if (!Enum.IsDefined(options.Compression))
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Codec, "Unknown snapshot codec.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.Compression, "Unknown snapshot codec.");
         }
 
         _layout = new StateLayout(options.StateDirectory);
         _fileSystem = fileSystem;
         _writer = new AtomicFileWriter(fileSystem);
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _codec = options.Codec;
+        _codec = options.Compression;
         _maxSnapshotBytes = options.MaxSnapshotBytes;
         _readHeader = readHeader ?? SnapshotFile.ReadHeader;
 
@@ -289,7 +289,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
         }
 
         var serviceNames = new DirectoryInfo(_layout.ApiStatesDirectory).EnumerateDirectories()
-            .Where(d => d.LinkTarget is null && ServiceNames.IsValid(d.Name) && d.Name != StateLayout.ApiStatesFolderName)
+            .Where(d => d.LinkTarget is null && ServiceNameRules.IsValid(d.Name) && d.Name != StateLayout.ApiStatesFolderName)
             .Select(d => d.Name)
             .Order(StringComparer.Ordinal)
             .ToList();

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using LocalStack.Persistence.Internal;
 using LocalStack.Persistence.Storage.Internal;
 
 namespace LocalStack.Persistence.Storage;

@@ -1,12 +1,10 @@
-using LocalStack.Persistence.Coordination;
-
 namespace LocalStack.Persistence.Strategies;
 
 /// <summary>
 /// <c>MANUAL</c>: nothing is loaded automatically; load through the state endpoints or <see cref="ISnapshotManager"/>.
 /// A service that was never loaded serves requests with its empty state.
 /// </summary>
-public sealed class ManualLoadStrategy : ILoadStrategy
+internal sealed class ManualLoadStrategy : ILoadStrategy
 {
     /// <inheritdoc />
     public string Name => StrategyNames.Manual;

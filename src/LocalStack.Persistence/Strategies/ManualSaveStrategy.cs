@@ -1,9 +1,7 @@
-using LocalStack.Persistence.Coordination;
-
 namespace LocalStack.Persistence.Strategies;
 
 /// <summary><c>MANUAL</c>: nothing is saved automatically; save through the state endpoints or <see cref="ISnapshotManager"/>.</summary>
-public sealed class ManualSaveStrategy : ISaveStrategy
+internal sealed class ManualSaveStrategy : ISaveStrategy
 {
     /// <inheritdoc />
     public string Name => StrategyNames.Manual;

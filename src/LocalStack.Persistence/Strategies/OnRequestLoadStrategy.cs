@@ -1,12 +1,10 @@
-using LocalStack.Persistence.Coordination;
-
 namespace LocalStack.Persistence.Strategies;
 
 /// <summary>
 /// <c>ON_REQUEST</c> (the default): the first request to a service loads it, once however many requests arrive together.
 /// A failed load reaches every request waiting for it and the next request tries again.
 /// </summary>
-public sealed class OnRequestLoadStrategy : ILoadStrategy
+internal sealed class OnRequestLoadStrategy : ILoadStrategy
 {
     /// <inheritdoc />
     public string Name => StrategyNames.OnRequest;

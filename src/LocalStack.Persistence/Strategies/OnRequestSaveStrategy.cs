@@ -1,5 +1,3 @@
-using LocalStack.Persistence.Coordination;
-
 namespace LocalStack.Persistence.Strategies;
 
 /// <summary>
@@ -7,7 +5,7 @@ namespace LocalStack.Persistence.Strategies;
 /// mutations of a service share saves (the manager merges them), so the cost per request falls as the load rises.
 /// Services changed outside requests (<see cref="ISnapshotManager.MarkModified"/>) are saved at shutdown.
 /// </summary>
-public sealed class OnRequestSaveStrategy : ISaveStrategy
+internal sealed class OnRequestSaveStrategy : ISaveStrategy
 {
     /// <inheritdoc />
     public string Name => StrategyNames.OnRequest;

@@ -1,12 +1,10 @@
-using LocalStack.Persistence.Coordination;
-
 namespace LocalStack.Persistence.Strategies;
 
 /// <summary>
 /// <c>ON_SHUTDOWN</c>: no saves while the host runs; during shutdown every modified service is saved, all at once,
 /// within the host's shutdown timeout. A failed save is logged by the manager and the others go on.
 /// </summary>
-public sealed class OnShutdownSaveStrategy : ISaveStrategy
+internal sealed class OnShutdownSaveStrategy : ISaveStrategy
 {
     /// <inheritdoc />
     public string Name => StrategyNames.OnShutdown;

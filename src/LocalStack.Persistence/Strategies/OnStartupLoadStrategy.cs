@@ -1,5 +1,3 @@
-using LocalStack.Persistence.Coordination;
-
 namespace LocalStack.Persistence.Strategies;
 
 /// <summary>
@@ -8,7 +6,7 @@ namespace LocalStack.Persistence.Strategies;
 /// otherwise (an I/O error) is loaded by its first request instead. Neither stops start-up: the failures are logged
 /// and shown in the services' status.
 /// </summary>
-public sealed class OnStartupLoadStrategy : ILoadStrategy
+internal sealed class OnStartupLoadStrategy : ILoadStrategy
 {
     /// <inheritdoc />
     public string Name => StrategyNames.OnStartup;

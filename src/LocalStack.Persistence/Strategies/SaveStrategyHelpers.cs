@@ -1,5 +1,3 @@
-using LocalStack.Persistence.Coordination;
-
 namespace LocalStack.Persistence.Strategies;
 
 /// <summary>What the built-in save strategies share.</summary>

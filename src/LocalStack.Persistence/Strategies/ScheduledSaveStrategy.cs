@@ -1,12 +1,10 @@
-using LocalStack.Persistence.Coordination;
-
 namespace LocalStack.Persistence.Strategies;
 
 /// <summary>
 /// <c>SCHEDULED</c> (the default): every flush interval, save the services modified since their last save; flush once
 /// more at shutdown. A change made during a save keeps its service modified, so the next flush saves it.
 /// </summary>
-public sealed class ScheduledSaveStrategy : ISaveStrategy
+internal sealed class ScheduledSaveStrategy : ISaveStrategy
 {
     private readonly TimeProvider _timeProvider;
 

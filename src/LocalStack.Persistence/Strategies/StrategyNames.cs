@@ -1,7 +1,7 @@
 namespace LocalStack.Persistence.Strategies;
 
 /// <summary>The names of the built-in strategies, as LocalStack spells them (<c>SNAPSHOT_SAVE_STRATEGY</c>, <c>SNAPSHOT_LOAD_STRATEGY</c>).</summary>
-public static class StrategyNames
+internal static class StrategyNames
 {
     /// <summary><c>ON_REQUEST</c>: save after every mutating request, or load on a service's first request.</summary>
     public const string OnRequest = "ON_REQUEST";

@@ -1,6 +1,5 @@
 using System.Text;
 using LocalStack.Persistence.AspNetCore.Aws;
-using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Aws;

@@ -108,7 +108,7 @@ public sealed class SdkSignedRequestResolverTests : IDisposable
         var captured = await _server.CaptureAsync(() => http.SendAsync(new HttpRequestMessage(new HttpMethod(verb), url)));
 
         Assert.That(captured.PathAndQuery, Does.Contain("X-Amz-Credential="));
-        Assert.That(captured.Resolved, Is.EqualTo(new LocalStack.Persistence.AspNetCore.Requests.ServiceRequest("s3", mutating)));
+        Assert.That(captured.Resolved, Is.EqualTo(new ServiceRequest("s3", mutating)));
         Assert.That(captured.Scope, Is.Not.Null);
         Assert.That(captured.Scope!.AccessKeyId, Is.EqualTo(Account));
         Assert.That(captured.Scope.Region, Is.EqualTo(Region));

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using LocalStack.Persistence.AspNetCore.Aws;
-using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Aws;

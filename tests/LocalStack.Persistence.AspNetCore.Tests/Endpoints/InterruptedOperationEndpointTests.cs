@@ -3,9 +3,7 @@ using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
 using LocalStack.Persistence.Storage;
-using LocalStack.Persistence.Tests.Coordination;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Endpoints;

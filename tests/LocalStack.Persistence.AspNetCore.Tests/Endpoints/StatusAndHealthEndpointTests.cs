@@ -1,7 +1,6 @@
 using System.Net;
 using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
-using LocalStack.Persistence.Configuration;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Endpoints;
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
-using LocalStack.Persistence.Configuration;
 using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Storage;
 using Microsoft.AspNetCore.Builder;

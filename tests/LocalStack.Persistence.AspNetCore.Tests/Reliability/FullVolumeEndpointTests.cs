@@ -4,7 +4,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Tests.Reliability;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Reliability;
@@ -182,7 +181,7 @@ public sealed class FullVolumeEndpointTests
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == SnapshotManager.MeterName && instrument.Name == "localstack.persistence.failures")
+                if (instrument.Meter.Name == SnapshotTelemetry.MeterName && instrument.Name == "localstack.persistence.failures")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }

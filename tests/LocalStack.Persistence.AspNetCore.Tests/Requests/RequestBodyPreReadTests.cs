@@ -1,9 +1,7 @@
-using System.Net;
 using System.Text;
 using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.AspNetCore.Tests.Reliability;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
-using LocalStack.Persistence.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,7 +64,7 @@ public sealed class RequestBodyPreReadTests
         (builder, persistence) =>
         {
             persistence.UseServiceRequestResolver<HeaderResolver>();
-            builder.Services.Configure<SnapshotRequestBodyOptions>(o => o.MaxBufferedBodyBytes = Limit);
+            builder.Services.Configure<SnapshotPersistenceMiddlewareOptions>(o => o.MaxBufferedBodyBytes = Limit);
         });
 
     [TearDown]

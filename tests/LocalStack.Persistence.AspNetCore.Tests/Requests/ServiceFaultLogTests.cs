@@ -1,7 +1,6 @@
 using System.Net;
 using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

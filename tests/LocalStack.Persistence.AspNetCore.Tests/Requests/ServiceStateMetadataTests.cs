@@ -1,5 +1,4 @@
 using LocalStack.Persistence.AspNetCore.Aws;
-using LocalStack.Persistence.AspNetCore.Requests;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Requests;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
 using LocalStack.Persistence.State;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Support;
 

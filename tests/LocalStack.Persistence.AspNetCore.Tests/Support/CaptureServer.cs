@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using LocalStack.Persistence.AspNetCore.Aws;
-using LocalStack.Persistence.AspNetCore.Requests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

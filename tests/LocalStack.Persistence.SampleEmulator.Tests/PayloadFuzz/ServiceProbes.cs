@@ -1,7 +1,6 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.Runtime;
-using Amazon.Runtime.Internal.Transform;
 using Amazon.S3.Model;
 using Amazon.SQS.Model;
 using LocalStack.Persistence.SampleEmulator.Tests.Golden;

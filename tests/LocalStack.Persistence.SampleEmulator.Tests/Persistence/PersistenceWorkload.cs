@@ -2,9 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using Amazon.S3;
 using Amazon.S3.Model;
-using Amazon.SQS;
 using Amazon.SQS.Model;
 using LocalStack.Persistence.SampleEmulator.Tests.Support;
 

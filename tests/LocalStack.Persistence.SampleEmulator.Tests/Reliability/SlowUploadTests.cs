@@ -6,7 +6,6 @@ using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Amazon.SQS;
 using LocalStack.Persistence.AspNetCore.Tests.Reliability;
 using LocalStack.Persistence.SampleEmulator.Tests.Support;
 

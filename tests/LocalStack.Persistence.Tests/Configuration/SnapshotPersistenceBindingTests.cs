@@ -1,4 +1,3 @@
-using LocalStack.Persistence.Configuration;
 using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Tests.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -22,7 +21,7 @@ public sealed class SnapshotPersistenceBindingTests
             Assert.That(options.LoadStrategy, Is.EqualTo(SnapshotLoadStrategy.OnRequest));
             Assert.That(options.FlushInterval, Is.EqualTo(TimeSpan.FromSeconds(15)));
             Assert.That(options.StateDirectory, Is.EqualTo("volume/state"));
-            Assert.That(options.Compression, Is.EqualTo(SnapshotCodec.Lz4));
+            Assert.That(options.Compression, Is.EqualTo(SnapshotCompression.Lz4));
             Assert.That(options.MaxSnapshotBytes, Is.EqualTo(4L * 1024 * 1024 * 1024));
             Assert.That(options.ReadOnly, Is.False);
         }
@@ -51,7 +50,7 @@ public sealed class SnapshotPersistenceBindingTests
             Assert.That(options.LoadStrategy, Is.EqualTo(SnapshotLoadStrategy.OnStartup));
             Assert.That(options.FlushInterval, Is.EqualTo(TimeSpan.FromSeconds(5)));
             Assert.That(options.StateDirectory, Is.EqualTo("/data/state"));
-            Assert.That(options.Compression, Is.EqualTo(SnapshotCodec.None));
+            Assert.That(options.Compression, Is.EqualTo(SnapshotCompression.None));
             Assert.That(options.MaxSnapshotBytes, Is.EqualTo(1048576));
             Assert.That(options.ReadOnly, Is.True);
             Assert.That(options.CommitDelay, Is.EqualTo(TimeSpan.FromMilliseconds(2)));

@@ -1,7 +1,5 @@
 using LocalStack.Persistence.Configuration;
-using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Tests.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace LocalStack.Persistence.Tests.Configuration;
@@ -50,7 +48,7 @@ public sealed class SnapshotPersistenceOptionsValidatorTests
     {
         AssertRejected(new SnapshotPersistenceOptions { SaveStrategy = (SnapshotSaveStrategy)42 }, nameof(SnapshotPersistenceOptions.SaveStrategy));
         AssertRejected(new SnapshotPersistenceOptions { LoadStrategy = (SnapshotLoadStrategy)42 }, nameof(SnapshotPersistenceOptions.LoadStrategy));
-        AssertRejected(new SnapshotPersistenceOptions { Compression = (SnapshotCodec)42 }, nameof(SnapshotPersistenceOptions.Compression));
+        AssertRejected(new SnapshotPersistenceOptions { Compression = (SnapshotCompression)42 }, nameof(SnapshotPersistenceOptions.Compression));
     }
 
     [Test]

@@ -1,6 +1,5 @@
 using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.State;
-using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Strategies;
 using LocalStack.Persistence.Tests.State;
 using Microsoft.Extensions.Time.Testing;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using LocalStack.Persistence.Coordination;
 
 namespace LocalStack.Persistence.Tests.Coordination;
 

@@ -1,4 +1,3 @@
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Strategies;
 
 namespace LocalStack.Persistence.Tests.Coordination;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using LocalStack.Persistence.Coordination;
 
 namespace LocalStack.Persistence.Tests.Coordination;
 
@@ -15,7 +14,7 @@ public sealed class SnapshotMetricsTests : CoordinationTestBase
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == SnapshotManager.MeterName)
+            if (instrument.Meter.Name == SnapshotTelemetry.MeterName)
             {
                 l.EnableMeasurementEvents(instrument);
             }

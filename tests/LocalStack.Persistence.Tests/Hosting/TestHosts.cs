@@ -2,7 +2,6 @@ using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Tests.Support;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,10 +1,7 @@
 using System.Threading.Channels;
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Storage;
-using LocalStack.Persistence.Strategies;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using LocalStack.Persistence.Configuration;
 
 namespace LocalStack.Persistence.Tests.Hosting;
 

@@ -244,9 +244,9 @@ public sealed class CorruptionFuzzTests
     private async Task<List<BaseSnapshot>> WriteBaseSnapshotsAsync()
     {
         var bases = new List<BaseSnapshot>();
-        foreach (var codec in Enum.GetValues<SnapshotCodec>())
+        foreach (var codec in Enum.GetValues<SnapshotCompression>())
         {
-            using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = Path.Combine(_root, "bases-" + codec), Codec = codec });
+            using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = Path.Combine(_root, "bases-" + codec), Compression = codec });
             var generation = 0L;
             foreach (var size in PayloadSizes)
             {

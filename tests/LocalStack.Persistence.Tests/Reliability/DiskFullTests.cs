@@ -2,7 +2,6 @@ using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Strategies;
 using LocalStack.Persistence.Tests.Coordination;
-using LocalStack.Persistence.Tests.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace LocalStack.Persistence.Tests.Reliability;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Tests.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +20,7 @@ internal sealed class ManagerProbe : IDisposable
         LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs));
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == SnapshotManager.MeterName)
+            if (instrument.Meter.Name == SnapshotTelemetry.MeterName)
             {
                 listener.EnableMeasurementEvents(instrument);
             }

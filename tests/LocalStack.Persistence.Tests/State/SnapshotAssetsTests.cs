@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using LocalStack.Persistence.State;
-using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Tests.Support;
 
 namespace LocalStack.Persistence.Tests.State;

@@ -1,8 +1,7 @@
 using System.Text;
-using LocalStack.Persistence.Internal;
+using LocalStack.Persistence.Storage.Internal;
 using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Storage.Format;
-using LocalStack.Persistence.Storage.Internal;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LocalStack.Persistence.Tests.Storage;
@@ -586,7 +585,7 @@ public sealed class FileSystemSnapshotStoreTests
         Assert.Throws<ArgumentNullException>(() => _ = new FileSystemSnapshotStore(null!));
         Assert.Catch<ArgumentException>(() => _ = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = " " }));
         Assert.Catch<ArgumentException>(() => _ = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = StateDirectory, MaxSnapshotBytes = 0 }));
-        Assert.Catch<ArgumentException>(() => _ = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = StateDirectory, Codec = (SnapshotCodec)42 }));
+        Assert.Catch<ArgumentException>(() => _ = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = StateDirectory, Compression = (SnapshotCompression)42 }));
     }
 
     private FileSystemSnapshotStore Open(IStoreFileSystem? fileSystem = null, SnapshotHeaderReader? readHeader = null)

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using LocalStack.Persistence.Internal;
+using LocalStack.Persistence.Storage.Internal;
 using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.Tests.Storage;

@@ -1,4 +1,3 @@
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Strategies;
 using LocalStack.Persistence.Tests.Coordination;
 

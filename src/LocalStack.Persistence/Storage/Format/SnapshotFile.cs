@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using K4os.Compression.LZ4;
 using K4os.Compression.LZ4.Streams;
 using Microsoft.Win32.SafeHandles;
 using static LocalStack.Persistence.Storage.Format.SnapshotLayout;
@@ -14,7 +13,7 @@ internal readonly record struct SnapshotHeaderFields(
     int SchemaVersion,
     long Generation,
     DateTimeOffset CreatedAt,
-    SnapshotCodec Codec);
+    SnapshotCompression Compression);
 
 /// <summary>
 /// Reads and writes snapshot files, format v1: header (magic, version, fields, CRC-32), stored payload (plain or one
@@ -62,7 +61,7 @@ internal static class SnapshotFile
         var trailerBytes = frame.AsMemory(headerLength, TrailerLength);
 
         // Placeholder header: zero lengths and a zero checksum, never a valid header.
-        new SnapshotHeader(headerLength, fields.Codec, fields.ServiceName, fields.SchemaVersion, fields.Generation, createdAt, 0, 0).Write(headerBytes.Span);
+        new SnapshotHeader(headerLength, fields.Compression, fields.ServiceName, fields.SchemaVersion, fields.Generation, createdAt, 0, 0).Write(headerBytes.Span);
         headerBytes.Span[(headerLength - ChecksumLength)..].Clear();
         await destination.WriteAsync(headerBytes, cancellationToken).ConfigureAwait(false);
 
@@ -71,7 +70,7 @@ internal static class SnapshotFile
         ulong storedHash;
         using (var stored = new StoredBytesSink(destination))
         {
-            var encoder = fields.Codec == SnapshotCodec.Lz4 ? new Lz4FrameWriter(stored) : null;
+            var encoder = fields.Compression == SnapshotCompression.Lz4 ? new Lz4FrameWriter(stored) : null;
             try
             {
                 using var payload = new PayloadSink(encoder ?? (Stream)stored);
@@ -107,7 +106,7 @@ internal static class SnapshotFile
         EndMagic.CopyTo(trailer[TrailerEndMagicOffset..]);
         await destination.WriteAsync(trailerBytes, cancellationToken).ConfigureAwait(false);
 
-        var header = new SnapshotHeader(headerLength, fields.Codec, fields.ServiceName, fields.SchemaVersion, fields.Generation, createdAt, uncompressedLength, storedLength);
+        var header = new SnapshotHeader(headerLength, fields.Compression, fields.ServiceName, fields.SchemaVersion, fields.Generation, createdAt, uncompressedLength, storedLength);
         var end = destination.Position;
         if (end != header.FileLength)
         {
@@ -142,7 +141,7 @@ internal static class SnapshotFile
             var header = SnapshotHeader.Read(file, location, maxSnapshotBytes);
             var storedHash = await VerifyStoredBytesAsync(file, header, location, cancellationToken).ConfigureAwait(false);
             stored = new StoredRangeStream(file, header.StoredOffset, header.StoredLength, storedHash, location);
-            decoded = header.Codec == SnapshotCodec.Lz4 ? LZ4Stream.Decode(stored, DecoderSettings, leaveOpen: false) : stored;
+            decoded = header.Compression == SnapshotCompression.Lz4 ? LZ4Stream.Decode(stored, DecoderSettings, leaveOpen: false) : stored;
             Stream payload = new PayloadReadStream(decoded, stored, header.UncompressedLength, location);
             if (header.UncompressedLength > ReadAheadThreshold)
             {
@@ -169,12 +168,12 @@ internal static class SnapshotFile
 
     private static void ValidateFields(in SnapshotHeaderFields fields)
     {
-        ServiceNames.ThrowIfInvalid(fields.ServiceName, "fields.ServiceName");
+        ServiceNameRules.ThrowIfInvalid(fields.ServiceName, "fields.ServiceName");
         ArgumentOutOfRangeException.ThrowIfNegative(fields.SchemaVersion, "fields.SchemaVersion");
         ArgumentOutOfRangeException.ThrowIfNegative(fields.Generation, "fields.Generation");
-        if (fields.Codec is not (SnapshotCodec.None or SnapshotCodec.Lz4))
+        if (fields.Compression is not (SnapshotCompression.None or SnapshotCompression.Lz4))
         {
-            throw new ArgumentOutOfRangeException("fields.Codec", fields.Codec, "Unknown snapshot codec.");
+            throw new ArgumentOutOfRangeException("fields.Compression", fields.Compression, "Unknown snapshot codec.");
         }
     }
 

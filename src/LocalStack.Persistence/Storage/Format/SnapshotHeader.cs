@@ -9,7 +9,7 @@ namespace LocalStack.Persistence.Storage.Format;
 /// <summary>The decoded, checked header of a v1 snapshot file.</summary>
 internal readonly record struct SnapshotHeader(
     int HeaderLength,
-    SnapshotCodec Codec,
+    SnapshotCompression Compression,
     string ServiceName,
     int SchemaVersion,
     long Generation,
@@ -29,7 +29,7 @@ internal readonly record struct SnapshotHeader(
         SchemaVersion,
         Generation,
         DateTimeOffset.FromUnixTimeMilliseconds(CreatedAtUnixMilliseconds),
-        Codec,
+        Compression,
         UncompressedLength,
         StoredLength,
         FileLength,
@@ -49,7 +49,7 @@ internal readonly record struct SnapshotHeader(
         Magic.CopyTo(destination);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[FormatVersionOffset..], SnapshotFile.CurrentFormatVersion);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[HeaderLengthOffset..], checked((ushort)HeaderLength));
-        destination[CodecOffset] = (byte)Codec;
+        destination[CodecOffset] = (byte)Compression;
         destination[FlagsOffset] = 0;
         destination[ServiceNameLengthOffset] = checked((byte)(HeaderLength - FixedHeaderLength));
         destination[ReservedOffset] = 0;
@@ -160,12 +160,12 @@ internal readonly record struct SnapshotHeader(
         }
 
         var codecByte = header[CodecOffset];
-        if (codecByte is not ((byte)SnapshotCodec.None or (byte)SnapshotCodec.Lz4))
+        if (codecByte is not ((byte)SnapshotCompression.None or (byte)SnapshotCompression.Lz4))
         {
             throw Corrupt(location, $"unknown codec {codecByte}");
         }
 
-        var codec = (SnapshotCodec)codecByte;
+        var codec = (SnapshotCompression)codecByte;
         var nameLength = header[ServiceNameLengthOffset];
         if (nameLength != headerLength - FixedHeaderLength)
         {
@@ -174,7 +174,7 @@ internal readonly record struct SnapshotHeader(
 
         var nameBytes = header.Slice(ServiceNameOffset, nameLength);
         var serviceName = Encoding.UTF8.GetString(nameBytes);
-        if (!ServiceNames.IsValid(serviceName) || Encoding.UTF8.GetByteCount(serviceName) != nameLength)
+        if (!ServiceNameRules.IsValid(serviceName) || Encoding.UTF8.GetByteCount(serviceName) != nameLength)
         {
             throw Corrupt(location, $"service name bytes {Hex(nameBytes)} are not a valid service name");
         }
@@ -237,7 +237,7 @@ internal readonly record struct SnapshotHeader(
             throw Corrupt(location, $"uncompressed length {uncompressedLength} exceeds the maximum snapshot size {maxSnapshotBytes}");
         }
 
-        if (codec == SnapshotCodec.None && uncompressedLength != storedLength)
+        if (codec == SnapshotCompression.None && uncompressedLength != storedLength)
         {
             throw Corrupt(location, $"uncompressed length {uncompressedLength} differs from the stored length {storedLength} of an uncompressed payload");
         }

@@ -34,7 +34,7 @@ internal static class SnapshotLayout
 
     public const int ChecksumLength = 4;
     public const int MinHeaderLength = FixedHeaderLength + 1;
-    public const int MaxHeaderLength = FixedHeaderLength + ServiceNames.MaxLength;
+    public const int MaxHeaderLength = FixedHeaderLength + ServiceNameRules.MaxLength;
 
     public const int TrailerHashOffset = 0;        // u64 XxHash3-64 (seed 0) of the stored bytes
     public const int TrailerStoredLengthOffset = 8; // i64, repeats the header's stored length

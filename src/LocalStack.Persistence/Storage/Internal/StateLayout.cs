@@ -41,14 +41,8 @@ internal sealed class StateLayout
     /// <summary>Throws <see cref="ArgumentException"/> for a name that is not a valid service name or that the layout reserves.</summary>
     public static void ThrowIfInvalidServiceName(string? serviceName, string paramName)
     {
-        ServiceNames.ThrowIfInvalid(serviceName, paramName);
-
-        // <state>/api_states is the folder of every state file; a service of that name would put its asset
-        // generations among them.
-        if (string.Equals(serviceName, ApiStatesFolderName, StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"Invalid service name \"{serviceName}\": the state folder layout reserves it.", paramName);
-        }
+        // The rules include the folder names this layout reserves (api_states).
+        ServiceNameRules.ThrowIfInvalid(serviceName, paramName);
     }
 
     public static void ThrowIfInvalidGeneration(long generation, string paramName)

@@ -1,5 +1,3 @@
-using LocalStack.Persistence.Internal;
-
 namespace LocalStack.Persistence.Storage.Internal;
 
 /// <summary>The real file system.</summary>

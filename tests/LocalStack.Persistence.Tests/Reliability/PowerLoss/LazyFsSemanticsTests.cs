@@ -1,4 +1,4 @@
-using LocalStack.Persistence.Internal;
+using LocalStack.Persistence.Storage.Internal;
 
 namespace LocalStack.Persistence.Tests.Reliability.PowerLoss;
 

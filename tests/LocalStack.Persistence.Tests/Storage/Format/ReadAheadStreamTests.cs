@@ -1,4 +1,3 @@
-using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Storage.Format;
 
 namespace LocalStack.Persistence.Tests.Storage.Format;

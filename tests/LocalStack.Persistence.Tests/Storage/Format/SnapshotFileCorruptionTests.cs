@@ -18,12 +18,12 @@ public class SnapshotFileCorruptionTests
     private static string PathOf(string name, [System.Runtime.CompilerServices.CallerMemberName] string test = "") => Path.Combine(Temp.Path, $"{test}-{name}");
 
     /// <summary>A small snapshot: ~1.5 KB of JSON, about 0.9 KB as LZ4.</summary>
-    private static Task<byte[]> SmallSnapshotAsync(SnapshotCodec codec) =>
+    private static Task<byte[]> SmallSnapshotAsync(SnapshotCompression codec) =>
         SnapshotFiles.WriteToBytesAsync(SnapshotFiles.Json(1500, seed: 7), SnapshotFiles.Fields(codec));
 
-    [TestCase(SnapshotCodec.None)]
-    [TestCase(SnapshotCodec.Lz4)]
-    public async Task Truncation_at_every_byte_offset_is_reported_as_corruption(SnapshotCodec codec)
+    [TestCase(SnapshotCompression.None)]
+    [TestCase(SnapshotCompression.Lz4)]
+    public async Task Truncation_at_every_byte_offset_is_reported_as_corruption(SnapshotCompression codec)
     {
         var bytes = await SmallSnapshotAsync(codec);
         var path = PathOf("store.state");
@@ -48,9 +48,9 @@ public class SnapshotFileCorruptionTests
         TestContext.Out.WriteLine($"{codec}: truncated at {bytes.Length} offsets (0..{bytes.Length - 1}), {detected} detected (100%)");
     }
 
-    [TestCase(SnapshotCodec.None)]
-    [TestCase(SnapshotCodec.Lz4)]
-    public async Task Truncation_is_reported_by_the_header_check_alone(SnapshotCodec codec)
+    [TestCase(SnapshotCompression.None)]
+    [TestCase(SnapshotCompression.Lz4)]
+    public async Task Truncation_is_reported_by_the_header_check_alone(SnapshotCompression codec)
     {
         // The store lists and guards snapshots with ReadHeader only: a cut file must already fail there.
         var bytes = await SmallSnapshotAsync(codec);
@@ -67,7 +67,7 @@ public class SnapshotFileCorruptionTests
     [TestCase(4096)]
     public async Task Extra_bytes_after_the_trailer_are_reported(int extra)
     {
-        var bytes = await SmallSnapshotAsync(SnapshotCodec.Lz4);
+        var bytes = await SmallSnapshotAsync(SnapshotCompression.Lz4);
         var path = PathOf("store.state");
         await File.WriteAllBytesAsync(path, [.. bytes, .. new byte[extra]]);
 
@@ -80,16 +80,16 @@ public class SnapshotFileCorruptionTests
     [Test]
     public async Task A_second_snapshot_appended_to_the_first_is_reported()
     {
-        var bytes = await SmallSnapshotAsync(SnapshotCodec.Lz4);
+        var bytes = await SmallSnapshotAsync(SnapshotCompression.Lz4);
         var path = PathOf("store.state");
         await File.WriteAllBytesAsync(path, [.. bytes, .. bytes]);
 
         Assert.That(await SnapshotFiles.TryLoadAsync(path), Is.TypeOf<SnapshotCorruptException>());
     }
 
-    [TestCase(SnapshotCodec.None)]
-    [TestCase(SnapshotCodec.Lz4)]
-    public async Task Every_header_bit_flip_is_detected(SnapshotCodec codec)
+    [TestCase(SnapshotCompression.None)]
+    [TestCase(SnapshotCompression.Lz4)]
+    public async Task Every_header_bit_flip_is_detected(SnapshotCompression codec)
     {
         var bytes = await SmallSnapshotAsync(codec);
         var headerLength = SnapshotFiles.HeaderLength(bytes);
@@ -124,9 +124,9 @@ public class SnapshotFileCorruptionTests
         TestContext.Out.WriteLine($"{codec}: {flips} header bits flipped ({headerLength}-byte header), {corrupt} detected as SnapshotCorruptException (100%)");
     }
 
-    [TestCase(SnapshotCodec.None, 11_000)]
-    [TestCase(SnapshotCodec.Lz4, 11_000)]
-    public async Task Random_single_bit_flips_in_the_payload_and_trailer_are_all_detected(SnapshotCodec codec, int count)
+    [TestCase(SnapshotCompression.None, 11_000)]
+    [TestCase(SnapshotCompression.Lz4, 11_000)]
+    public async Task Random_single_bit_flips_in_the_payload_and_trailer_are_all_detected(SnapshotCompression codec, int count)
     {
         var bytes = await SmallSnapshotAsync(codec);
         var headerLength = SnapshotFiles.HeaderLength(bytes);
@@ -160,7 +160,7 @@ public class SnapshotFileCorruptionTests
     [Test]
     public async Task Forged_multi_terabyte_lengths_fail_fast_without_large_allocations()
     {
-        var bytes = await SmallSnapshotAsync(SnapshotCodec.Lz4);
+        var bytes = await SmallSnapshotAsync(SnapshotCompression.Lz4);
         const long FiveTerabytes = 5L * 1024 * 1024 * 1024 * 1024;
         var cases = new (string Name, int Offset, long MaxSnapshotBytes, string Reason)[]
         {
@@ -195,7 +195,7 @@ public class SnapshotFileCorruptionTests
     public async Task A_forged_uncompressed_length_larger_than_the_data_is_caught_while_streaming_without_allocating_it()
     {
         var json = SnapshotFiles.Json(1500, seed: 7);
-        var bytes = await SmallSnapshotAsync(SnapshotCodec.Lz4);
+        var bytes = await SmallSnapshotAsync(SnapshotCompression.Lz4);
         const long FiveTerabytes = 5L * 1024 * 1024 * 1024 * 1024;
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(36), FiveTerabytes);
         SnapshotFiles.ResealHeader(bytes);
@@ -229,7 +229,7 @@ public class SnapshotFileCorruptionTests
     public async Task A_forged_uncompressed_length_smaller_than_the_data_is_caught_while_streaming(int forgedShortfall)
     {
         var json = SnapshotFiles.Json(1500, seed: 7);
-        var bytes = await SmallSnapshotAsync(SnapshotCodec.Lz4);
+        var bytes = await SmallSnapshotAsync(SnapshotCompression.Lz4);
         var announced = forgedShortfall == 0 ? 0 : json.Length - forgedShortfall;
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(36), announced);
         SnapshotFiles.ResealHeader(bytes);
@@ -251,7 +251,7 @@ public class SnapshotFileCorruptionTests
     public async Task Stored_bytes_with_a_valid_checksum_that_are_not_one_valid_LZ4_frame_are_reported_while_streaming(string variant)
     {
         var json = SnapshotFiles.Json(1500, seed: 7);
-        var template = await SmallSnapshotAsync(SnapshotCodec.Lz4);
+        var template = await SmallSnapshotAsync(SnapshotCompression.Lz4);
         var headerLength = SnapshotFiles.HeaderLength(template);
         var frame = template.AsSpan(headerLength, template.Length - headerLength - 24).ToArray();
         var uncompressed = json.Length;
@@ -292,7 +292,7 @@ public class SnapshotFileCorruptionTests
     [Test]
     public async Task A_forged_uncompressed_length_of_a_plain_payload_is_caught_by_the_header_check()
     {
-        var bytes = await SmallSnapshotAsync(SnapshotCodec.None);
+        var bytes = await SmallSnapshotAsync(SnapshotCompression.None);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(36), 10);
         SnapshotFiles.ResealHeader(bytes);
         var path = PathOf("store.state");
@@ -305,7 +305,7 @@ public class SnapshotFileCorruptionTests
     [Test]
     public async Task A_forged_stored_length_that_does_not_add_up_to_the_file_size_is_reported()
     {
-        var bytes = await SmallSnapshotAsync(SnapshotCodec.Lz4);
+        var bytes = await SmallSnapshotAsync(SnapshotCompression.Lz4);
         var stored = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(44));
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(44), stored + 1);
         SnapshotFiles.ResealHeader(bytes);
@@ -319,7 +319,7 @@ public class SnapshotFileCorruptionTests
     [Test]
     public async Task A_snapshot_larger_than_the_configured_maximum_is_refused()
     {
-        var bytes = await SmallSnapshotAsync(SnapshotCodec.None);
+        var bytes = await SmallSnapshotAsync(SnapshotCompression.None);
         var path = PathOf("store.state");
         await File.WriteAllBytesAsync(path, bytes);
 
@@ -332,7 +332,7 @@ public class SnapshotFileCorruptionTests
     [TestCase(ushort.MaxValue)]
     public async Task A_newer_format_version_is_reported_as_unsupported(int version)
     {
-        var bytes = await SmallSnapshotAsync(SnapshotCodec.Lz4);
+        var bytes = await SmallSnapshotAsync(SnapshotCompression.Lz4);
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)version);
         SnapshotFiles.ResealHeader(bytes); // as a newer writer would have sealed it
         var path = PathOf("store.state");
@@ -356,7 +356,7 @@ public class SnapshotFileCorruptionTests
     public async Task A_newer_format_version_with_a_different_header_layout_is_reported_as_unsupported()
     {
         // A future writer may change everything after the version field; only magic and version must be stable.
-        var bytes = await SmallSnapshotAsync(SnapshotCodec.Lz4);
+        var bytes = await SmallSnapshotAsync(SnapshotCompression.Lz4);
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 2);
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(10), 400);
         var path = PathOf("store.state");
@@ -369,7 +369,7 @@ public class SnapshotFileCorruptionTests
     [Test]
     public async Task Reasons_name_exactly_what_is_wrong()
     {
-        var bytes = await SmallSnapshotAsync(SnapshotCodec.Lz4);
+        var bytes = await SmallSnapshotAsync(SnapshotCompression.Lz4);
         var headerLength = SnapshotFiles.HeaderLength(bytes);
         var path = PathOf("store.state");
 

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
-using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Storage.Format;
 using LocalStack.Persistence.Tests.Support;
 using NUnit.Framework.Internal;
@@ -22,9 +21,9 @@ public class SnapshotFileGoldenTests
     public static readonly byte[] GoldenPayload = Encoding.UTF8.GetBytes(
         """{"buckets":[{"name":"golden-bucket","region":"us-east-1","objects":[{"key":"a.txt","size":3,"etag":"900150983cd24fb0d6963f7d28e17f72"},{"key":"b.txt","size":3,"etag":"900150983cd24fb0d6963f7d28e17f72"}]}],"schema":"v1-golden"}""");
 
-    [TestCase(SnapshotCodec.None)]
-    [TestCase(SnapshotCodec.Lz4)]
-    public async Task Byte_layout_matches_the_committed_snapshot(SnapshotCodec codec)
+    [TestCase(SnapshotCompression.None)]
+    [TestCase(SnapshotCompression.Lz4)]
+    public async Task Byte_layout_matches_the_committed_snapshot(SnapshotCompression codec)
     {
         var bytes = await SnapshotFiles.WriteToBytesAsync(GoldenPayload, SnapshotFiles.Fields(codec));
 
@@ -43,8 +42,8 @@ public class SnapshotFileGoldenTests
         Directory.CreateDirectory(Path.Combine(temp.Path, "__snapshots__"));
         File.Copy(Path.Combine(committed.FolderPath, "__snapshots__", committed.Filename), Path.Combine(temp.Path, "__snapshots__", committed.Filename));
         var copy = new SnapshotFullName(committed.Filename, temp.Path);
-        var changed = await SnapshotFiles.WriteToBytesAsync(GoldenPayload, SnapshotFiles.Fields(SnapshotCodec.Lz4, generation: 43));
-        var same = await SnapshotFiles.WriteToBytesAsync(GoldenPayload, SnapshotFiles.Fields(SnapshotCodec.Lz4));
+        var changed = await SnapshotFiles.WriteToBytesAsync(GoldenPayload, SnapshotFiles.Fields(SnapshotCompression.Lz4, generation: 43));
+        var same = await SnapshotFiles.WriteToBytesAsync(GoldenPayload, SnapshotFiles.Fields(SnapshotCompression.Lz4));
 
         Exception? mismatch;
         using (new TestExecutionContext.IsolatedContext())
@@ -56,9 +55,9 @@ public class SnapshotFileGoldenTests
         Assert.That(mismatch, Is.Not.Null, "a changed layout must not match the committed snapshot");
     }
 
-    [TestCase("v1-lz4.state", SnapshotCodec.Lz4)]
-    [TestCase("v1-none.state", SnapshotCodec.None)]
-    public async Task Committed_v1_golden_file_loads(string fileName, SnapshotCodec codec)
+    [TestCase("v1-lz4.state", SnapshotCompression.Lz4)]
+    [TestCase("v1-none.state", SnapshotCompression.None)]
+    public async Task Committed_v1_golden_file_loads(string fileName, SnapshotCompression codec)
     {
         var path = Path.Combine(SnapshotFiles.SourceFolder(), "Golden", fileName);
         if (!File.Exists(path) && SnapshotFiles.UpdateGolden)
@@ -79,7 +78,7 @@ public class SnapshotFileGoldenTests
         Assert.That(metadata.SchemaVersion, Is.EqualTo(2));
         Assert.That(metadata.Generation, Is.EqualTo(42));
         Assert.That(metadata.CreatedAt, Is.EqualTo(SnapshotFiles.FixedCreatedAt));
-        Assert.That(metadata.Codec, Is.EqualTo(codec));
+        Assert.That(metadata.Compression, Is.EqualTo(codec));
         Assert.That(metadata.UncompressedLength, Is.EqualTo(GoldenPayload.Length));
         Assert.That(metadata.FileLength, Is.EqualTo(new FileInfo(path).Length));
     }

@@ -1,5 +1,4 @@
 using System.Text;
-using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Storage.Format;
 using LocalStack.Persistence.Tests.Support;
 
@@ -9,9 +8,9 @@ public class SnapshotFileRoundTripTests
 {
     private static string NewPath(TempDirectory temp) => Path.Combine(temp.Path, "store.state");
 
-    [TestCase(SnapshotCodec.None)]
-    [TestCase(SnapshotCodec.Lz4)]
-    public async Task Empty_payload_round_trips(SnapshotCodec codec)
+    [TestCase(SnapshotCompression.None)]
+    [TestCase(SnapshotCompression.Lz4)]
+    public async Task Empty_payload_round_trips(SnapshotCompression codec)
     {
         using var temp = new TempDirectory();
         var path = NewPath(temp);
@@ -25,9 +24,9 @@ public class SnapshotFileRoundTripTests
         Assert.That(metadata.FileLength, Is.EqualTo(new FileInfo(path).Length));
     }
 
-    [TestCase(SnapshotCodec.None)]
-    [TestCase(SnapshotCodec.Lz4)]
-    public async Task Small_json_round_trips_with_every_metadata_field(SnapshotCodec codec)
+    [TestCase(SnapshotCompression.None)]
+    [TestCase(SnapshotCompression.Lz4)]
+    public async Task Small_json_round_trips_with_every_metadata_field(SnapshotCompression codec)
     {
         using var temp = new TempDirectory();
         var path = NewPath(temp);
@@ -45,12 +44,12 @@ public class SnapshotFileRoundTripTests
         Assert.That(metadata.SchemaVersion, Is.EqualTo(17));
         Assert.That(metadata.Generation, Is.EqualTo(123456789012));
         Assert.That(metadata.CreatedAt, Is.EqualTo(createdAt));
-        Assert.That(metadata.Codec, Is.EqualTo(codec));
+        Assert.That(metadata.Compression, Is.EqualTo(codec));
         Assert.That(metadata.UncompressedLength, Is.EqualTo(json.Length));
         Assert.That(metadata.FileLength, Is.EqualTo(new FileInfo(path).Length));
         Assert.That(metadata.FileLength, Is.EqualTo(56 + "dynamodb".Length + metadata.StoredLength + 24));
         Assert.That(metadata.Location, Is.EqualTo(path));
-        if (codec == SnapshotCodec.None)
+        if (codec == SnapshotCompression.None)
         {
             Assert.That(metadata.StoredLength, Is.EqualTo(json.Length));
         }
@@ -58,11 +57,11 @@ public class SnapshotFileRoundTripTests
         Assert.That(SnapshotFiles.ReadHeader(path), Is.EqualTo(written));
     }
 
-    [TestCase(SnapshotCodec.None, 1)]
-    [TestCase(SnapshotCodec.None, 7919)]
-    [TestCase(SnapshotCodec.Lz4, 1000)]
-    [TestCase(SnapshotCodec.Lz4, 65536 + 17)]
-    public async Task Ten_megabytes_written_in_many_small_writes_round_trip(SnapshotCodec codec, int chunk)
+    [TestCase(SnapshotCompression.None, 1)]
+    [TestCase(SnapshotCompression.None, 7919)]
+    [TestCase(SnapshotCompression.Lz4, 1000)]
+    [TestCase(SnapshotCompression.Lz4, 65536 + 17)]
+    public async Task Ten_megabytes_written_in_many_small_writes_round_trip(SnapshotCompression codec, int chunk)
     {
         using var temp = new TempDirectory();
         var path = NewPath(temp);
@@ -78,15 +77,15 @@ public class SnapshotFileRoundTripTests
         Assert.That(payload.AsSpan().SequenceEqual(json), Is.True, "payload differs");
         Assert.That(metadata, Is.EqualTo(written));
         Assert.That(metadata.UncompressedLength, Is.EqualTo(json.Length));
-        if (codec == SnapshotCodec.Lz4)
+        if (codec == SnapshotCompression.Lz4)
         {
             Assert.That(metadata.StoredLength, Is.LessThan(json.Length / 2), "JSON should compress");
         }
     }
 
-    [TestCase(SnapshotCodec.None)]
-    [TestCase(SnapshotCodec.Lz4)]
-    public async Task Saving_and_loading_allocate_nothing_proportional_to_the_payload(SnapshotCodec codec)
+    [TestCase(SnapshotCompression.None)]
+    [TestCase(SnapshotCompression.Lz4)]
+    public async Task Saving_and_loading_allocate_nothing_proportional_to_the_payload(SnapshotCompression codec)
     {
         using var temp = new TempDirectory();
         var json = SnapshotFiles.Json(8 * 1024 * 1024);
@@ -122,7 +121,7 @@ public class SnapshotFileRoundTripTests
         using var temp = new TempDirectory();
         var path = NewPath(temp);
         var json = SnapshotFiles.Json(600 * 1024);
-        await SnapshotFiles.WriteAsync(path, json, SnapshotFiles.Fields(SnapshotCodec.Lz4));
+        await SnapshotFiles.WriteAsync(path, json, SnapshotFiles.Fields(SnapshotCompression.Lz4));
 
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
         using var reader = await SnapshotFile.OpenAsync(handle, path, long.MaxValue, CancellationToken.None);
@@ -144,7 +143,7 @@ public class SnapshotFileRoundTripTests
         using var temp = new TempDirectory();
         var path = NewPath(temp);
         var json = SnapshotFiles.Json(300 * 1024);
-        await SnapshotFiles.WriteAsync(path, json, SnapshotFiles.Fields(SnapshotCodec.Lz4));
+        await SnapshotFiles.WriteAsync(path, json, SnapshotFiles.Fields(SnapshotCompression.Lz4));
 
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
         await using var reader = await SnapshotFile.OpenAsync(handle, path, long.MaxValue, CancellationToken.None);
@@ -159,7 +158,7 @@ public class SnapshotFileRoundTripTests
     {
         using var temp = new TempDirectory();
         var path = NewPath(temp);
-        await SnapshotFiles.WriteAsync(path, SnapshotFiles.Json(1000), SnapshotFiles.Fields(SnapshotCodec.Lz4));
+        await SnapshotFiles.WriteAsync(path, SnapshotFiles.Json(1000), SnapshotFiles.Fields(SnapshotCompression.Lz4));
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
 
         var reader = await SnapshotFile.OpenAsync(handle, path, long.MaxValue, CancellationToken.None);
@@ -185,7 +184,7 @@ public class SnapshotFileRoundTripTests
     {
         using var temp = new TempDirectory();
         var path = NewPath(temp);
-        await SnapshotFiles.WriteAsync(path, SnapshotFiles.Json(1000), SnapshotFiles.Fields(SnapshotCodec.Lz4));
+        await SnapshotFiles.WriteAsync(path, SnapshotFiles.Json(1000), SnapshotFiles.Fields(SnapshotCompression.Lz4));
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
 
         await Assert.CatchAsync<OperationCanceledException>(async () => await SnapshotFile.OpenAsync(handle, path, long.MaxValue, new CancellationToken(canceled: true)));
@@ -202,7 +201,7 @@ public class SnapshotFileRoundTripTests
         {
             await SnapshotFile.WriteAsync(
                 file,
-                SnapshotFiles.Fields(SnapshotCodec.Lz4),
+                SnapshotFiles.Fields(SnapshotCompression.Lz4),
                 async (destination, ct) =>
                 {
                     await using (destination)
@@ -225,7 +224,7 @@ public class SnapshotFileRoundTripTests
         using var buffer = new MemoryStream();
         await Assert.DoesNotThrowAsync(async () => await SnapshotFile.WriteAsync(
             buffer,
-            SnapshotFiles.Fields(SnapshotCodec.None),
+            SnapshotFiles.Fields(SnapshotCompression.None),
             (destination, _) =>
             {
                 escaped = destination;
@@ -245,7 +244,7 @@ public class SnapshotFileRoundTripTests
 
         var thrown = await Assert.ThrowsAsync<InvalidOperationException>(async () => await SnapshotFile.WriteAsync(
             buffer,
-            SnapshotFiles.Fields(SnapshotCodec.Lz4),
+            SnapshotFiles.Fields(SnapshotCompression.Lz4),
             async (destination, ct) =>
             {
                 await destination.WriteAsync(SnapshotFiles.Json(200_000), ct);
@@ -265,7 +264,7 @@ public class SnapshotFileRoundTripTests
 
         await Assert.CatchAsync<OperationCanceledException>(async () => await SnapshotFile.WriteAsync(
             buffer,
-            SnapshotFiles.Fields(SnapshotCodec.Lz4),
+            SnapshotFiles.Fields(SnapshotCompression.Lz4),
             async (destination, ct) =>
             {
                 await destination.WriteAsync(SnapshotFiles.Json(1000), ct);
@@ -282,9 +281,9 @@ public class SnapshotFileRoundTripTests
         using var buffer = new MemoryStream();
         static ValueTask Nothing(Stream destination, CancellationToken ct) => ValueTask.CompletedTask;
 
-        await Assert.ThrowsAsync<ArgumentException>(async () => await SnapshotFile.WriteAsync(buffer, SnapshotFiles.Fields(SnapshotCodec.None, service: "../etc"), Nothing, "m", default));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await SnapshotFile.WriteAsync(buffer, SnapshotFiles.Fields(SnapshotCodec.None, generation: -1), Nothing, "m", default));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await SnapshotFile.WriteAsync(buffer, SnapshotFiles.Fields((SnapshotCodec)7), Nothing, "m", default));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await SnapshotFile.WriteAsync(buffer, SnapshotFiles.Fields(SnapshotCompression.None, service: "../etc"), Nothing, "m", default));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await SnapshotFile.WriteAsync(buffer, SnapshotFiles.Fields(SnapshotCompression.None, generation: -1), Nothing, "m", default));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await SnapshotFile.WriteAsync(buffer, SnapshotFiles.Fields((SnapshotCompression)7), Nothing, "m", default));
         Assert.That(buffer.Length, Is.Zero);
     }
 
@@ -294,7 +293,7 @@ public class SnapshotFileRoundTripTests
         // What a writer killed after the payload (before the header rewrite) leaves behind.
         using var temp = new TempDirectory();
         var path = NewPath(temp);
-        var bytes = await SnapshotFiles.WriteToBytesAsync(SnapshotFiles.Json(2000), SnapshotFiles.Fields(SnapshotCodec.Lz4));
+        var bytes = await SnapshotFiles.WriteToBytesAsync(SnapshotFiles.Json(2000), SnapshotFiles.Fields(SnapshotCompression.Lz4));
         var headerLength = SnapshotFiles.HeaderLength(bytes);
         bytes.AsSpan(36, 16).Clear();                    // lengths as first written: zero
         bytes.AsSpan(headerLength - 4, 4).Clear();       // checksum as first written: zero

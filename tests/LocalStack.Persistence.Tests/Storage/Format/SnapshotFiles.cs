@@ -12,7 +12,7 @@ internal static class SnapshotFiles
 {
     public static readonly DateTimeOffset FixedCreatedAt = new(2024, 1, 2, 3, 4, 5, 678, TimeSpan.Zero);
 
-    public static SnapshotHeaderFields Fields(SnapshotCodec codec, string service = "s3", int schemaVersion = 2, long generation = 42) =>
+    public static SnapshotHeaderFields Fields(SnapshotCompression codec, string service = "s3", int schemaVersion = 2, long generation = 42) =>
         new(service, schemaVersion, generation, FixedCreatedAt, codec);
 
     /// <summary>Writes <paramref name="payload"/> in writes of at most <paramref name="chunk"/> bytes into a new file.</summary>
