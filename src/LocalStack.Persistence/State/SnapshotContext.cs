@@ -106,12 +106,7 @@ public sealed class SnapshotContext
                 throw new FileNotFoundException($"Cannot stage asset '{assetName}' of service '{ServiceName}': file '{sourcePath}' does not exist.", sourcePath);
             }
 
-            // Any failure of link() (EXDEV across file systems, EPERM, EMLINK, no link support) falls back to a copy.
-            if (!LinuxNative.IsSupported || LinuxNative.TryCreateHardLink(sourcePath, destination) != 0)
-            {
-                File.Copy(sourcePath, destination, overwrite: false);
-            }
-
+            LinuxNative.LinkOrCopy(sourcePath, destination);
             return ValueTask.CompletedTask;
         }, cancellationToken);
     }

@@ -141,6 +141,16 @@ internal static partial class LinuxNative
     public static int TryCreateHardLink(string existingPath, string newPath)
         => Link(existingPath, newPath) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
+    /// <summary>Hard-links <paramref name="sourcePath"/> to <paramref name="destination"/>, or copies it where a link cannot be made.</summary>
+    public static void LinkOrCopy(string sourcePath, string destination)
+    {
+        // Any failure of link() (EXDEV across file systems, EPERM, EMLINK, no link support) falls back to a copy.
+        if (!IsSupported || TryCreateHardLink(sourcePath, destination) != 0)
+        {
+            File.Copy(sourcePath, destination, overwrite: false);
+        }
+    }
+
     /// <summary>Reads up to <paramref name="maxBytes"/> from the start of a file without taking .NET's advisory lock.</summary>
     public static unsafe byte[]? TryReadPrefix(string path, int maxBytes)
     {
