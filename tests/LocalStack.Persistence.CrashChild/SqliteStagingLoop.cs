@@ -100,7 +100,7 @@ internal static class SqliteStagingLoop
 
         protected override RowsState Capture() => new() { RowCount = CountRows() };
 
-        protected override async ValueTask<RowsState> CaptureStateAsync(SnapshotContext context, CancellationToken cancellationToken)
+        protected override async ValueTask<RowsState> CaptureAsync(SnapshotContext context, CancellationToken cancellationToken)
         {
             Console.Out.WriteLine($"stage {context.Generation}");
             Console.Out.Flush();
@@ -112,17 +112,13 @@ internal static class SqliteStagingLoop
             return state;
         }
 
-        protected override async ValueTask RestoreStateAsync(RowsState state, SnapshotContext context, CancellationToken cancellationToken)
+        protected override async ValueTask RestoreAsync(RowsState state, SnapshotContext context, CancellationToken cancellationToken)
         {
             CloseLive();
             if (!await context.RestoreSqliteDatabaseAsync(AssetName, _databasePath, cancellationToken))
             {
                 throw new InvalidOperationException($"snapshot generation {context.Generation} has no {AssetName}");
             }
-        }
-
-        protected override void Restore(RowsState state)
-        {
         }
 
         protected override void Reset() => CloseLive();

@@ -15,16 +15,6 @@ internal sealed partial class S3StateProvider(S3Store store) : JsonServiceStateP
 {
     private const string AssetFolder = "objects/";
 
-    protected override S3StateDocument Capture()
-    {
-        lock (store.Sync)
-        {
-            return store.ToDocument();
-        }
-    }
-
-    protected override void Restore(S3StateDocument state) => throw new NotSupportedException("RestoreStateAsync restores the assets too.");
-
     protected override void Reset()
     {
         lock (store.Sync)
@@ -33,7 +23,7 @@ internal sealed partial class S3StateProvider(S3Store store) : JsonServiceStateP
         }
     }
 
-    protected override async ValueTask<S3StateDocument> CaptureStateAsync(SnapshotContext context, CancellationToken cancellationToken)
+    protected override async ValueTask<S3StateDocument> CaptureAsync(SnapshotContext context, CancellationToken cancellationToken)
     {
         // The exclusive gate is held: no request is writing, so the files and the document agree.
         S3StateDocument document;
@@ -52,7 +42,7 @@ internal sealed partial class S3StateProvider(S3Store store) : JsonServiceStateP
         return document;
     }
 
-    protected override ValueTask RestoreStateAsync(S3StateDocument state, SnapshotContext context, CancellationToken cancellationToken)
+    protected override ValueTask RestoreAsync(S3StateDocument state, SnapshotContext context, CancellationToken cancellationToken)
     {
         var location = context.SnapshotLocation ?? context.ServiceName;
         if (S3StateValidator.FindProblem(state) is { } problem)

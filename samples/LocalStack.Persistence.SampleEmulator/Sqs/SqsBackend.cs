@@ -5,18 +5,17 @@ namespace LocalStack.Persistence.SampleEmulator.Sqs;
 /// <summary>The live SQS state, shared by the request handler and the state provider: queues per account and region.</summary>
 internal sealed class SqsBackend(TimeProvider time)
 {
-    private volatile AccountRegionStore<SqsStore> _stores = new((_, _) => new SqsStore());
-
     public TimeProvider Time { get; } = time;
 
-    public AccountRegionStore<SqsStore> Stores => _stores;
+    /// <summary>The live state; loads and resets replace its contents in place (<see cref="SqsStateProvider"/>).</summary>
+    public AccountRegionStore<SqsStore> Stores { get; } = new((_, _) => new SqsStore());
 
     public long NowMilliseconds => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>The queue, or <see cref="SqsException.QueueDoesNotExist"/>.</summary>
     public SqsQueue GetQueue(string accountId, string region, string name)
     {
-        if (_stores.TryGet(accountId, region, out var store))
+        if (Stores.TryGet(accountId, region, out var store))
         {
             lock (store.Sync)
             {
@@ -50,33 +49,20 @@ internal sealed class SqsBackend(TimeProvider time)
         }
     }
 
-    /// <summary>Replaces the whole state (a load, or an empty one for a reset) and wakes the long polls of the old queues.</summary>
-    public void Replace(AccountRegionStore<SqsStore>? restored)
+    /// <summary>
+    /// Marks the queues of a store that left the live state (a load or a reset replaced it) as deleted and wakes their
+    /// long polls, which then answer from no queue instead of waiting on one that no request can reach.
+    /// </summary>
+    public static void Retire(SqsStore store)
     {
-        var old = _stores;
-        if (restored is null)
+        lock (store.Sync)
         {
-            _stores = new AccountRegionStore<SqsStore>((_, _) => new SqsStore());
-        }
-        else
-        {
-            // Keep the live factory, so that stores created after the load behave as before it.
-            var fresh = new AccountRegionStore<SqsStore>((_, _) => new SqsStore());
-            fresh.ReplaceAll(restored);
-            _stores = fresh;
-        }
-
-        foreach (var entry in old)
-        {
-            lock (entry.Store.Sync)
+            foreach (var queue in store.Queues.Values)
             {
-                foreach (var queue in entry.Store.Queues.Values)
+                lock (queue.Sync)
                 {
-                    lock (queue.Sync)
-                    {
-                        queue.Deleted = true;
-                        queue.NotifyChanged();
-                    }
+                    queue.Deleted = true;
+                    queue.NotifyChanged();
                 }
             }
         }

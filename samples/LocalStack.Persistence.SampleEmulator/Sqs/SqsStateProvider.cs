@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using LocalStack.Persistence.State;
 
 namespace LocalStack.Persistence.SampleEmulator.Sqs;
@@ -10,17 +8,10 @@ namespace LocalStack.Persistence.SampleEmulator.Sqs;
 /// request is mutating a queue (long polls wait outside the gate and touch no state there), so the live state is
 /// serialized as it is.
 /// </summary>
-internal sealed class SqsStateProvider(SqsBackend backend) : JsonServiceStateProvider<AccountRegionStore<SqsStore>>(SqsModule.ServiceName, StateTypeInfo)
+internal sealed class SqsStateProvider(SqsBackend backend)
+    : AccountRegionStateProvider<SqsStore>(SqsModule.ServiceName, backend.Stores, SqsJsonContext.Default.SqsStore)
 {
-    private static JsonTypeInfo<AccountRegionStore<SqsStore>> StateTypeInfo { get; } = CreateTypeInfo();
-
-    protected override AccountRegionStore<SqsStore> Capture() => backend.Stores;
-
-    protected override void Restore(AccountRegionStore<SqsStore> state) => backend.Replace(state);
-
-    protected override void Reset() => backend.Replace(null);
-
-    protected override ValueTask RestoreStateAsync(AccountRegionStore<SqsStore> state, SnapshotContext context, CancellationToken cancellationToken)
+    protected override ValueTask RestoreAsync(AccountRegionStore<SqsStore> state, SnapshotContext context, CancellationToken cancellationToken)
     {
         // A payload that deserializes is not yet a state the handlers can serve: refuse it whole (the service is faulted).
         if (SqsStateValidator.FindProblem(state) is { } problem)
@@ -28,16 +19,9 @@ internal sealed class SqsStateProvider(SqsBackend backend) : JsonServiceStatePro
             throw new SnapshotCorruptException(context.SnapshotLocation ?? $"{context.ServiceName} snapshot (generation {context.Generation})", problem + ".");
         }
 
-        Restore(state);
-        return ValueTask.CompletedTask;
+        return base.RestoreAsync(state, context, cancellationToken);
     }
 
-    private static JsonTypeInfo<AccountRegionStore<SqsStore>> CreateTypeInfo()
-    {
-        var options = new JsonSerializerOptions(SqsJsonContext.Default.Options)
-        {
-            Converters = { new AccountRegionStoreJsonConverter<SqsStore>((_, _) => new SqsStore(), SqsJsonContext.Default.SqsStore) },
-        };
-        return (JsonTypeInfo<AccountRegionStore<SqsStore>>)options.GetTypeInfo(typeof(AccountRegionStore<SqsStore>));
-    }
+    // The queues of a replaced store are gone: their long polls must not wait for messages that cannot arrive.
+    protected override void OnStoreDiscarded(AccountRegionEntry<SqsStore> entry) => SqsBackend.Retire(entry.Store);
 }

@@ -156,6 +156,9 @@ public sealed class AccountRegionStore<TStore> : IEnumerable<AccountRegionEntry<
     /// <inheritdoc />
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>The factory of new stores, so that a deserialized copy can create stores as the live one does.</summary>
+    internal Func<string, string, TStore> Factory => _factory;
+
     /// <summary>Adds an existing store while building a deserialized copy.</summary>
     internal void AddExisting(string accountId, string region, TStore store) => Add(_stores, accountId, region, store);
 

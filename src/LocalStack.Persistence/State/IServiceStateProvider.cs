@@ -1,8 +1,10 @@
 namespace LocalStack.Persistence.State;
 
 /// <summary>
-/// The state of one emulated service, as the persistence layer sees it. Implement one per service, or derive
-/// from <c>JsonServiceStateProvider&lt;TState&gt;</c> for the easy path.
+/// The state of one emulated service, as the persistence layer sees it: one per service. Write a provider by deriving
+/// from <see cref="JsonServiceStateProvider{TState}"/> (override one member of each pair, sync or async:
+/// capture, restore, reset), or from <see cref="AccountRegionStateProvider{TStore}"/> when the state is an
+/// <see cref="AccountRegionStore{TStore}"/>; the engine calls this interface, which those classes implement.
 /// </summary>
 /// <remarks>
 /// A save has two phases. <see cref="CaptureAsync"/> runs while the service's gate is held exclusively (no

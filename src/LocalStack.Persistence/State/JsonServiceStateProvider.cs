@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
@@ -11,6 +12,13 @@ namespace LocalStack.Persistence.State;
 /// AOT-safe) and migrates payloads written with older schema versions.
 /// </summary>
 /// <remarks>
+/// <para>
+/// <b>Overrides.</b> Override one member of each pair, the synchronous or the asynchronous one:
+/// <see cref="Capture"/> or <see cref="CaptureAsync"/>, <see cref="Restore"/> or <see cref="RestoreAsync"/>,
+/// <see cref="Reset"/> or <see cref="ResetAsync"/>. The asynchronous member calls the synchronous one by default; when
+/// both are overridden, the asynchronous one is used. A class that overrides neither member of a pair fails at
+/// construction with <see cref="InvalidOperationException"/>.
+/// </para>
 /// <para>
 /// <b>Capture modes.</b> By default (<see cref="CaptureIsImmutable"/> is <see langword="false"/>) the state returned
 /// by <see cref="Capture"/> is serialized while the service's gate is held, into pooled memory; the write phase only
@@ -31,8 +39,18 @@ namespace LocalStack.Persistence.State;
 /// </para>
 /// </remarks>
 /// <typeparam name="TState">The serializable state (or view of it).</typeparam>
+// The annotation keeps the non-public methods of every derived provider for the override check, trimmed or AOT.
+[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.NonPublicMethods)]
 public abstract class JsonServiceStateProvider<TState> : IServiceStateProvider
 {
+    // The override pairs, sync and async, as the error message names them.
+    private static readonly (string Sync, string Async)[] Pairs =
+    [
+        ("Capture()", "CaptureAsync(SnapshotContext, CancellationToken)"),
+        ("Restore(TState)", "RestoreAsync(TState, SnapshotContext, CancellationToken)"),
+        ("Reset()", "ResetAsync(SnapshotContext, CancellationToken)"),
+    ];
+
     private readonly ISchemaMigration[] _migrations;
 
     /// <summary>Creates the provider.</summary>
@@ -45,6 +63,10 @@ public abstract class JsonServiceStateProvider<TState> : IServiceStateProvider
     /// <exception cref="ArgumentException">
     /// The service name is invalid, or the migration chain has a gap, a duplicate or a step beyond <paramref name="schemaVersion"/>.
     /// </exception>
+    /// <exception cref="InvalidOperationException">
+    /// The derived class overrides neither member of a pair (<see cref="Capture"/> or <see cref="CaptureAsync"/>,
+    /// <see cref="Restore"/> or <see cref="RestoreAsync"/>, <see cref="Reset"/> or <see cref="ResetAsync"/>).
+    /// </exception>
     protected JsonServiceStateProvider(string serviceName, JsonTypeInfo<TState> typeInfo, int schemaVersion = 1, IEnumerable<ISchemaMigration>? migrations = null)
     {
         ServiceNameRules.ThrowIfInvalid(serviceName);
@@ -54,6 +76,7 @@ public abstract class JsonServiceStateProvider<TState> : IServiceStateProvider
         TypeInfo = typeInfo;
         SchemaVersion = schemaVersion;
         _migrations = BuildChain(serviceName, schemaVersion, migrations);
+        ThrowIfAPairIsNotOverridden();
     }
 
     /// <inheritdoc />
@@ -72,39 +95,60 @@ public abstract class JsonServiceStateProvider<TState> : IServiceStateProvider
     /// <value>The default value is <see langword="false"/>: the state is serialized under the gate.</value>
     protected virtual bool CaptureIsImmutable => false;
 
-    /// <summary>Returns the state to save. Called with the service's gate held exclusively.</summary>
+    /// <summary>
+    /// Returns the state to save. Called with the service's gate held exclusively, through <see cref="CaptureAsync"/>
+    /// unless that is overridden. Override this or <see cref="CaptureAsync"/>.
+    /// </summary>
     /// <returns>The live state (serialized before the gate is released) or, when <see cref="CaptureIsImmutable"/> is <see langword="true"/>, an immutable view.</returns>
-    protected abstract TState Capture();
+    /// <exception cref="InvalidOperationException">Called although the derived class does not override it.</exception>
+    protected virtual TState Capture() => throw NotOverridden("Capture()", "CaptureAsync");
 
-    /// <summary>Replaces the live state with a restored one. Called with the service's gate held exclusively.</summary>
-    /// <param name="state">The state read from the snapshot, migrated to the current schema version.</param>
-    protected abstract void Restore(TState state);
-
-    /// <summary>Returns the service to its empty initial state. Called with the service's gate held exclusively.</summary>
-    protected abstract void Reset();
-
-    /// <summary>Returns the state to save and stages assets through <paramref name="context"/>; by default calls <see cref="Capture"/>.</summary>
+    /// <summary>
+    /// Returns the state to save and stages assets through <paramref name="context"/>. Called with the service's gate
+    /// held exclusively. Override this or <see cref="Capture"/>; by default it calls <see cref="Capture"/>.
+    /// </summary>
     /// <param name="context">The save's context: working folder and asset staging.</param>
     /// <param name="cancellationToken">Cancels the capture.</param>
-    /// <returns>The state to save.</returns>
-    protected virtual ValueTask<TState> CaptureStateAsync(SnapshotContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Capture());
+    /// <returns>The live state (serialized before the gate is released) or, when <see cref="CaptureIsImmutable"/> is <see langword="true"/>, an immutable view.</returns>
+    protected virtual ValueTask<TState> CaptureAsync(SnapshotContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Capture());
 
-    /// <summary>Replaces the live state and restores assets through <paramref name="context"/>; by default calls <see cref="Restore"/>.</summary>
+    /// <summary>
+    /// Replaces the live state with a restored one. Called with the service's gate held exclusively, through
+    /// <see cref="RestoreAsync"/> unless that is overridden. Override this or <see cref="RestoreAsync"/>.
+    /// </summary>
+    /// <param name="state">The state read from the snapshot, migrated to the current schema version.</param>
+    /// <exception cref="InvalidOperationException">Called although the derived class does not override it.</exception>
+    protected virtual void Restore(TState state) => throw NotOverridden("Restore(TState)", "RestoreAsync");
+
+    /// <summary>
+    /// Replaces the live state with a restored one and restores assets through <paramref name="context"/>. Called with
+    /// the service's gate held exclusively. Override this or <see cref="Restore"/>; by default it calls <see cref="Restore"/>.
+    /// </summary>
     /// <param name="state">The state read from the snapshot, migrated to the current schema version.</param>
     /// <param name="context">The load's context: the committed asset generation and the working folder.</param>
     /// <param name="cancellationToken">Cancels the restore.</param>
     /// <returns>A task that completes when the state is live.</returns>
-    protected virtual ValueTask RestoreStateAsync(TState state, SnapshotContext context, CancellationToken cancellationToken)
+    protected virtual ValueTask RestoreAsync(TState state, SnapshotContext context, CancellationToken cancellationToken)
     {
         Restore(state);
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Returns the service to its empty state, working files included; by default calls <see cref="Reset"/>.</summary>
+    /// <summary>
+    /// Returns the service to its empty initial state. Called with the service's gate held exclusively, through
+    /// <see cref="ResetAsync"/> unless that is overridden. Override this or <see cref="ResetAsync"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Called although the derived class does not override it.</exception>
+    protected virtual void Reset() => throw NotOverridden("Reset()", "ResetAsync");
+
+    /// <summary>
+    /// Returns the service to its empty initial state, working files included. Called with the service's gate held
+    /// exclusively. Override this or <see cref="Reset"/>; by default it calls <see cref="Reset"/>.
+    /// </summary>
     /// <param name="context">The reset's context: the working folder.</param>
     /// <param name="cancellationToken">Cancels the reset.</param>
     /// <returns>A task that completes when the state is empty.</returns>
-    protected virtual ValueTask ResetStateAsync(SnapshotContext context, CancellationToken cancellationToken)
+    protected virtual ValueTask ResetAsync(SnapshotContext context, CancellationToken cancellationToken)
     {
         Reset();
         return ValueTask.CompletedTask;
@@ -114,7 +158,7 @@ public abstract class JsonServiceStateProvider<TState> : IServiceStateProvider
     async ValueTask<IStateCapture> IServiceStateProvider.CaptureAsync(SnapshotContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var state = await CaptureStateAsync(context, cancellationToken).ConfigureAwait(false);
+        var state = await CaptureAsync(context, cancellationToken).ConfigureAwait(false);
         if (state is null)
         {
             throw new InvalidOperationException($"The state provider of service '{ServiceName}' captured null; return an empty state instead.");
@@ -173,15 +217,28 @@ public abstract class JsonServiceStateProvider<TState> : IServiceStateProvider
             throw new SnapshotCorruptException(location, $"its payload is JSON null; service '{ServiceName}' expects a state object.");
         }
 
-        await RestoreStateAsync(state, context, cancellationToken).ConfigureAwait(false);
+        await RestoreAsync(state, context, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     ValueTask IServiceStateProvider.ResetAsync(SnapshotContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return ResetStateAsync(context, cancellationToken);
+        return ResetAsync(context, cancellationToken);
     }
+
+    /// <summary>Fails when the provider overrides neither member of a pair: it could never save, load or reset.</summary>
+    private void ThrowIfAPairIsNotOverridden()
+    {
+        if (ProviderOverrides.FindMissing(GetType(), typeof(JsonServiceStateProvider<TState>), Pairs) is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+    }
+
+    /// <summary>The error of a sync member called although only its async partner is overridden.</summary>
+    private InvalidOperationException NotOverridden(string member, string asyncMember)
+        => new($"State provider '{GetType()}' does not override {member}; it overrides {asyncMember}, which must not call the base {asyncMember} or {member}.");
 
     private async ValueTask<TState?> ReadMigratedAsync(SnapshotPayload payload, CancellationToken cancellationToken)
     {

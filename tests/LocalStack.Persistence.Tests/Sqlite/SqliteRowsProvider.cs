@@ -92,7 +92,7 @@ internal sealed class SqliteRowsProvider : JsonServiceStateProvider<RowsState>, 
 
     protected override RowsState Capture() => new() { RowCount = CountRows() };
 
-    protected override async ValueTask<RowsState> CaptureStateAsync(SnapshotContext context, CancellationToken cancellationToken)
+    protected override async ValueTask<RowsState> CaptureAsync(SnapshotContext context, CancellationToken cancellationToken)
     {
         // Under the gate nothing writes to the database, so the live count is the count of the staged copy.
         var state = Capture();
@@ -100,7 +100,7 @@ internal sealed class SqliteRowsProvider : JsonServiceStateProvider<RowsState>, 
         return state;
     }
 
-    protected override async ValueTask RestoreStateAsync(RowsState state, SnapshotContext context, CancellationToken cancellationToken)
+    protected override async ValueTask RestoreAsync(RowsState state, SnapshotContext context, CancellationToken cancellationToken)
     {
         CloseLive();
         if (!await context.RestoreSqliteDatabaseAsync(AssetName, DatabasePath, cancellationToken))

@@ -466,7 +466,7 @@ public sealed class SnapshotAssetsTests : StoreTestBase
 
         protected override BlobIndex Capture() => Index;
 
-        protected override async ValueTask<BlobIndex> CaptureStateAsync(SnapshotContext context, CancellationToken cancellationToken)
+        protected override async ValueTask<BlobIndex> CaptureAsync(SnapshotContext context, CancellationToken cancellationToken)
         {
             LastSaveContext = context;
             foreach (var name in Index.Blobs)
@@ -477,7 +477,7 @@ public sealed class SnapshotAssetsTests : StoreTestBase
             return Capture();
         }
 
-        protected override ValueTask RestoreStateAsync(BlobIndex state, SnapshotContext context, CancellationToken cancellationToken)
+        protected override ValueTask RestoreAsync(BlobIndex state, SnapshotContext context, CancellationToken cancellationToken)
         {
             LastLoadContext = context;
             var working = Path.Combine(context.WorkingDirectory, "blobs");
