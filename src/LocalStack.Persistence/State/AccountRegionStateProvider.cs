@@ -26,7 +26,7 @@ namespace LocalStack.Persistence.State;
 public abstract class AccountRegionStateProvider<TStore> : JsonServiceStateProvider<AccountRegionStore<TStore>>
 {
     /// <summary>Creates the provider.</summary>
-    /// <param name="serviceName">The service name, for example <c>sqs</c>; see <see cref="ServiceNames"/>.</param>
+    /// <param name="serviceName">The service name, for example <c>sqs</c>; see <see cref="ServiceNameRules"/>.</param>
     /// <param name="stores">The live state; the provider captures it, and restores and resets it in place.</param>
     /// <param name="storeTypeInfo">The source-generated serialization metadata of <typeparamref name="TStore"/>; its options also write the payload.</param>
     /// <param name="schemaVersion">The current version of the payload's shape; at least 1.</param>

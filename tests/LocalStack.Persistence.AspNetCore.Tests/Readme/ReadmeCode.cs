@@ -31,7 +31,7 @@ internal static partial class ReadmeCode
         }
     }
 
-    public static int CountBlocks(string readme) => AnyBlock().Matches(readme).Count;
+    public static int CountBlocks(string readme) => AnyBlock().Count(readme);
 
     /// <summary>The projects README's marked blocks make: project name → (file name → code), plus support file names.</summary>
     public static IReadOnlyDictionary<string, (Dictionary<string, string> Files, SortedSet<string> Support)> Projects(string readme)
