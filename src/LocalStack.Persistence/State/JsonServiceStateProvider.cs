@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Diagnostics.CodeAnalysis;
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
@@ -39,17 +39,10 @@ namespace LocalStack.Persistence.State;
 /// </para>
 /// </remarks>
 /// <typeparam name="TState">The serializable state (or view of it).</typeparam>
-// The annotation keeps the non-public methods of every derived provider for the override check, trimmed or AOT.
-[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.NonPublicMethods)]
 public abstract class JsonServiceStateProvider<TState> : IServiceStateProvider
 {
-    // The override pairs, sync and async, as the error message names them.
-    private static readonly (string Sync, string Async)[] Pairs =
-    [
-        ("Capture()", "CaptureAsync(SnapshotContext, CancellationToken)"),
-        ("Restore(TState)", "RestoreAsync(TState, SnapshotContext, CancellationToken)"),
-        ("Reset()", "ResetAsync(SnapshotContext, CancellationToken)"),
-    ];
+    // Per provider type: null when it overrides one member of each pair, otherwise the error. Found once per type.
+    private static readonly ConcurrentDictionary<Type, string?> MissingOverrides = new();
 
     private readonly ISchemaMigration[] _migrations;
 
@@ -230,10 +223,37 @@ public abstract class JsonServiceStateProvider<TState> : IServiceStateProvider
     /// <summary>Fails when the provider overrides neither member of a pair: it could never save, load or reset.</summary>
     private void ThrowIfAPairIsNotOverridden()
     {
-        if (ProviderOverrides.FindMissing(GetType(), typeof(JsonServiceStateProvider<TState>), Pairs) is { } problem)
+        var type = GetType();
+        if (!MissingOverrides.TryGetValue(type, out var problem))
+        {
+            problem = FindMissingOverrides();
+            MissingOverrides.TryAdd(type, problem);
+        }
+
+        if (problem is not null)
         {
             throw new InvalidOperationException(problem);
         }
+    }
+
+    private string? FindMissingOverrides()
+    {
+        // A delegate to a virtual method binds to its most derived override, so its Method tells whether a derived class
+        // overrides it. Unlike a search of the type's methods, this needs no reflection metadata (trimmed or native AOT).
+        static bool Overridden(Delegate member) => member.Method.DeclaringType != typeof(JsonServiceStateProvider<TState>);
+        (bool Overridden, string Sync, string Async)[] pairs =
+        [
+            (Overridden(new Func<TState>(Capture)) || Overridden(new Func<SnapshotContext, CancellationToken, ValueTask<TState>>(CaptureAsync)),
+                "Capture()", "CaptureAsync(SnapshotContext, CancellationToken)"),
+            (Overridden(new Action<TState>(Restore)) || Overridden(new Func<TState, SnapshotContext, CancellationToken, ValueTask>(RestoreAsync)),
+                "Restore(TState)", "RestoreAsync(TState, SnapshotContext, CancellationToken)"),
+            (Overridden(new Action(Reset)) || Overridden(new Func<SnapshotContext, CancellationToken, ValueTask>(ResetAsync)),
+                "Reset()", "ResetAsync(SnapshotContext, CancellationToken)"),
+        ];
+        var missing = pairs.Where(p => !p.Overridden).Select(p => $"neither {p.Sync} nor {p.Async}").ToArray();
+        return missing.Length == 0
+            ? null
+            : $"State provider '{GetType()}' overrides {string.Join(", ", missing)}; override one member of each pair (the async one calls the sync one by default).";
     }
 
     /// <summary>The error of a sync member called although only its async partner is overridden.</summary>
