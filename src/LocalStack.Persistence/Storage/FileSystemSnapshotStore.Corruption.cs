@@ -17,8 +17,8 @@ public sealed partial class FileSystemSnapshotStore
     private async ValueTask<SnapshotCorruptException> PreserveCorruptSnapshotAsync(string serviceName, SafeFileHandle evidence, SnapshotCorruptException error, CancellationToken cancellationToken)
     {
         var folder = _layout.ServiceStateDirectory(serviceName);
-        var gate = GateOf(serviceName);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var fileLock = FileLockOf(serviceName);
+        await fileLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var copyPath = FindIdenticalCopy(folder, evidence) ?? await CopyAsync(folder, evidence, cancellationToken).ConfigureAwait(false);
@@ -30,7 +30,7 @@ public sealed partial class FileSystemSnapshotStore
         }
         finally
         {
-            gate.Release();
+            fileLock.Release();
         }
     }
 

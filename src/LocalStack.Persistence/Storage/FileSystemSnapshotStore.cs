@@ -37,7 +37,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
     private readonly long _maxSnapshotBytes;
     private readonly SnapshotHeaderReader _readHeader;
     private readonly StateDirectoryLock _lock;
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _serviceGates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _fileLocks = new(StringComparer.Ordinal);
     private int _disposed;
 
     /// <summary>
@@ -111,8 +111,8 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
         var serviceName = request.ServiceName;
         var folder = _layout.ServiceStateDirectory(serviceName);
         var statePath = _layout.StateFile(serviceName);
-        var gate = GateOf(serviceName);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var fileLock = FileLockOf(serviceName);
+        await fileLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             _layout.ThrowIfLinked(statePath);
@@ -138,7 +138,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
         }
         finally
         {
-            gate.Release();
+            fileLock.Release();
         }
     }
 
@@ -160,11 +160,11 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
         var statePath = _layout.StateFile(serviceName);
         _layout.ThrowIfLinked(statePath);
 
-        // Both handles are opened under the gate so that they are the same file: a write commits under it.
+        // Both handles are opened under the file lock so that they are the same file: a write commits under it.
         SafeFileHandle? file;
         SafeFileHandle? evidence;
-        var gate = GateOf(serviceName);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var fileLock = FileLockOf(serviceName);
+        await fileLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             file = TryOpenForReading(statePath);
@@ -185,7 +185,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
         }
         finally
         {
-            gate.Release();
+            fileLock.Release();
         }
 
         using (evidence)
@@ -237,8 +237,8 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
         _layout.ThrowIfLinked(statePath);
         _layout.ThrowIfLinked(assets);
 
-        var gate = GateOf(serviceName);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var fileLock = FileLockOf(serviceName);
+        await fileLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var existed = File.Exists(statePath);
@@ -270,7 +270,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
         }
         finally
         {
-            gate.Release();
+            fileLock.Release();
         }
     }
 
@@ -337,7 +337,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-    private SemaphoreSlim GateOf(string serviceName) => _serviceGates.GetOrAdd(serviceName, static _ => new SemaphoreSlim(1, 1));
+    private SemaphoreSlim FileLockOf(string serviceName) => _fileLocks.GetOrAdd(serviceName, static _ => new SemaphoreSlim(1, 1));
 
     /// <summary>
     /// A snapshot that cannot be read, or that newer software wrote, is kept for the operator: only a reset
