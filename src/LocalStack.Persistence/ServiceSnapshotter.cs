@@ -1,39 +1,23 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using LocalStack.Persistence.State;
 using LocalStack.Persistence.Coordination;
+using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence;
 
 /// <summary>
-/// Saves, loads and resets one provider against an <see cref="ISnapshotStore"/>: capture, write, commit of the asset
-/// generation, pruning of old generations, lifecycle hooks. It does not hold any gate: the caller (the snapshot
-/// manager, or a test) decides what runs concurrently with <c>CaptureAsync</c>.
+/// Saves, loads, resets and deletes one provider's snapshots in an <see cref="ISnapshotStore"/>, without a host: the door
+/// for tools, tests and emulators that manage their own concurrency. With a host, <see cref="ISnapshotManager"/> uses it
+/// and adds gates, strategies and faults.
 /// </summary>
 /// <remarks>
 /// <para>
-/// <b>Save = capture + commit.</b> <see cref="CaptureAsync"/> is the part to run while the service's gate is held
-/// exclusively: before-save hooks, assignment of the next generation, <see cref="IServiceStateProvider.CaptureAsync"/>
-/// (which may stage assets into the new generation folder). <see cref="CommitAsync"/> runs after the gate is released:
-/// it flushes the staged assets, writes the state file (the commit point), removes older generations and runs the
-/// after-save hooks. A failed commit leaves the previous snapshot and its generation in place and removes the staged
-/// one. <see cref="SaveAsync"/> does both.
-/// </para>
-/// <para>
-/// <b>Generations.</b> Each save gets the next generation: one more than the larger of the stored snapshot's
-/// generation and the last generation this snapshotter assigned or loaded for the service. A generation number is
-/// therefore never reused, even after a failed save.
-/// </para>
-/// <para>
-/// <b>One operation per service at a time.</b> Saves, loads and resets of one service are serialized by a per-service
-/// lock of this snapshotter. <see cref="CaptureAsync"/> takes it and the returned <see cref="PendingSnapshot"/> holds it
-/// until it is committed or disposed. So the capture of the next save never runs while the previous save is still
-/// writing, a reset or load never interleaves with a write that would bring back older state, and pruning never removes
-/// a generation that is being staged. Because the capture runs under the caller's gate, a caller should not start the
-/// next save of a service before the previous one is committed (the snapshot manager merges such requests); otherwise
-/// the gate is held while waiting. Do not call another operation for a service while holding its uncommitted
-/// <see cref="PendingSnapshot"/> on the same flow: it would wait for itself.
+/// A save captures the provider, writes the state file (the commit point) and only then removes older asset
+/// generations; a failed save leaves the previous snapshot and its generation in place. Each save gets a new generation
+/// number, never reused, even after a failed save. Saves, loads, resets and deletes of one service run one at a time.
+/// The snapshotter holds no gate: the caller must not change the provider's state while a save's capture or a load
+/// runs. The path of a save through the files is in <c>docs/architecture.md</c>.
 /// </para>
 /// <para>
 /// <b>Hooks.</b> Before an operation, the hooks given to the constructor run in their order, then the provider's own
