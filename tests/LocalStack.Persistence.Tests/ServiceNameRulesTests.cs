@@ -38,6 +38,17 @@ public class ServiceNameRulesTests
     }
 
     [Test]
+    public void The_name_of_the_state_files_folder_is_refused_by_the_rules_as_by_the_layout()
+    {
+        // Before, IsValid("api_states") said yes and the store refused it: a status or endpoint check passed a name no
+        // save could use.
+        Assert.That(ServiceNameRules.IsValid("api_states"), Is.False);
+        var error = Assert.Throws<ArgumentException>(() => ServiceNameRules.ThrowIfInvalid("api_states"))!;
+        Assert.That(error.Message, Does.StartWith("Invalid service name \"api_states\": the state folder layout reserves it."));
+        Assert.That(ServiceNameRules.IsValid("api_states2"), Is.True);
+    }
+
+    [Test]
     public void Null_and_overlong_names_are_rejected()
     {
         Assert.That(ServiceNameRules.IsValid(null), Is.False);
