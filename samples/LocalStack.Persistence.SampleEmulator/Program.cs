@@ -1,7 +1,6 @@
 using LocalStack.Persistence;
 using LocalStack.Persistence.AspNetCore;
 using LocalStack.Persistence.AspNetCore.Aws;
-using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.SampleEmulator;
 using LocalStack.Persistence.SampleEmulator.Aws;
 using LocalStack.Persistence.SampleEmulator.DynamoDb;
@@ -38,11 +37,11 @@ builder.Services.AddSingleton<WorkingDirectories>();
 
 // LocalStack's routing: what no signature, target or host identifies is S3 (an unsigned curl to a bucket).
 // S3 object uploads receive their bodies outside the gate themselves; the middleware reads every other body first.
-builder.Services.AddSingleton<IServiceRequestResolver>(new S3UploadRequestResolver(new AwsServiceRequestResolver(S3Module.ServiceName)));
 builder.Services.AddSnapshotPersistence()
     .AddS3()
     .AddSqs()
-    .AddDynamoDb();
+    .AddDynamoDb()
+    .UseServiceRequestResolver(_ => new S3UploadRequestResolver(new AwsServiceRequestResolver(S3Module.ServiceName)));
 
 var app = builder.Build();
 SampleClock.WarnIfTestClock(clock, app.Logger);
