@@ -109,14 +109,15 @@ public static class ProviderChecks
     /// <param name="createEmpty">Creates a new, empty provider of the same service, with working files of its own; disposed after use when disposable.</param>
     /// <param name="options">The seed, the number of cases and the huge string's length; the defaults when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
-    /// <returns>A task that completes when the check passed.</returns>
+    /// <returns>How many payloads were refused and how many served, when the check passed.</returns>
     /// <exception cref="PersistenceCheckException">The check failed.</exception>
-    public static Task HostilePayloadsAsync(IServiceStateProvider provider, Func<IServiceStateProvider> createEmpty, HostilePayloadOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<HostilePayloadSummary> HostilePayloadsAsync(IServiceStateProvider provider, Func<IServiceStateProvider> createEmpty, HostilePayloadOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(createEmpty);
         options ??= new HostilePayloadOptions();
-        return PersistenceCheck.RunNamedAsync(HostilePayloadsName, async () =>
+        HostilePayloadSummary? summary = null;
+        await PersistenceCheck.RunNamedAsync(HostilePayloadsName, async () =>
         {
             var serviceName = provider.ServiceName;
             var baselineHarness = ProviderHarness.Create();
@@ -160,8 +161,11 @@ public static class ProviderChecks
                 {
                     throw Expect.Failure($"{problems.Count} of {options.Cases} hostile payloads of service '{serviceName}' were neither refused with a SnapshotException nor served correctly ({refused} refused, {served} served):\n" + string.Join("\n", problems));
                 }
+
+                summary = new HostilePayloadSummary(refused, served);
             }
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+        return summary!;
     }
 
     /// <summary>

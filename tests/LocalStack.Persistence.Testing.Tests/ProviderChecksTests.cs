@@ -28,6 +28,14 @@ public sealed class ProviderChecksTests
     }
 
     [Test]
+    public async Task Hostile_payloads_report_how_many_were_refused_and_served()
+    {
+        var summary = await ProviderChecks.HostilePayloadsAsync(WithState(ProviderFlaw.None), () => Empty(ProviderFlaw.None), new HostilePayloadOptions { Cases = 10, HugeStringBytes = 1024 });
+
+        Assert.That(summary.Refused + summary.Served, Is.EqualTo(10));
+    }
+
+    [Test]
     public async Task Capture_restore_capture_fails_on_a_restore_that_drops_a_field_naming_its_json_path()
     {
         var failure = await Assert.ThrowsAsync<PersistenceCheckException>(() => ProviderChecks.CaptureRestoreCaptureAsync(WithState(ProviderFlaw.RestoreDropsCount)));
