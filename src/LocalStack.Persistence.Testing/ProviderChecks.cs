@@ -29,13 +29,16 @@ public static class ProviderChecks
     /// <summary>
     /// Capture → restore → capture: saves the provider, resets it, loads the save and saves again; the two saves must
     /// store the same payload (as JSON, member order aside, when both parse; otherwise byte for byte) and the same asset
-    /// files. The failure shows the first difference (a JSON path, or an asset's name, size and hash).
+    /// files. With <paramref name="createEmpty"/>, the save is also loaded into a freshly constructed provider (a
+    /// restart) whose save must store the same. The failure shows the first difference (a JSON path, or an asset's
+    /// name, size and hash).
     /// </summary>
     /// <param name="provider">The provider, holding state.</param>
+    /// <param name="createEmpty">Creates a new, empty provider of the same service, with working files of its own; disposed after use when disposable. <see langword="null"/> skips the restart.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <returns>A task that completes when the check passed.</returns>
     /// <exception cref="PersistenceCheckException">The check failed.</exception>
-    public static Task CaptureRestoreCaptureAsync(IServiceStateProvider provider, CancellationToken cancellationToken = default)
+    public static Task CaptureRestoreCaptureAsync(IServiceStateProvider provider, Func<IServiceStateProvider>? createEmpty = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(provider);
         return PersistenceCheck.RunNamedAsync(CaptureRestoreCaptureName, async () =>
@@ -43,7 +46,26 @@ public static class ProviderChecks
             var harness = ProviderHarness.Create();
             await using (harness.ConfigureAwait(false))
             {
-                await harness.RoundTripAsync(provider, cancellationToken).ConfigureAwait(false);
+                var saved = await harness.RoundTripAsync(provider, cancellationToken).ConfigureAwait(false);
+                if (createEmpty is null)
+                {
+                    return;
+                }
+
+                var fresh = CreateEmpty(createEmpty, provider);
+                try
+                {
+                    await harness.LoadAsync(fresh, "the load into a fresh provider", cancellationToken).ConfigureAwait(false);
+                    var restarted = await harness.SaveAsync(fresh, "the save of the fresh provider after its load", cancellationToken).ConfigureAwait(false);
+                    if (StoredSnapshot.FirstDifference(saved, restarted) is { } difference)
+                    {
+                        throw Expect.Failure($"a fresh provider that loaded the save stores something else (generation {saved.Metadata.Generation} vs {restarted.Metadata.Generation}), {difference}.");
+                    }
+                }
+                finally
+                {
+                    await StoreData.DisposeAsync(fresh).ConfigureAwait(false);
+                }
             }
         }, cancellationToken);
     }
@@ -182,7 +204,7 @@ public static class ProviderChecks
         ArgumentNullException.ThrowIfNull(createEmpty);
         return
         [
-            new(CaptureRestoreCaptureName, ct => WithProviderAsync(createWithState, p => CaptureRestoreCaptureAsync(p, ct))),
+            new(CaptureRestoreCaptureName, ct => WithProviderAsync(createWithState, p => CaptureRestoreCaptureAsync(p, createEmpty, ct))),
             new(ResetLeavesNothingName, ct => WithProviderAsync(createWithState, p => ResetLeavesNothingAsync(p, createEmpty, ct))),
             new(HostilePayloadsName, ct => WithProviderAsync(createWithState, p => HostilePayloadsAsync(p, createEmpty, options, ct))),
         ];

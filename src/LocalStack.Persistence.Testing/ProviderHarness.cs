@@ -48,8 +48,8 @@ internal sealed class ProviderHarness : IAsyncDisposable
             }
         }, cancellationToken);
 
-    /// <summary>Save, reset, load, save: the two saves must store the same payload and asset files.</summary>
-    public async Task RoundTripAsync(IServiceStateProvider provider, CancellationToken cancellationToken)
+    /// <summary>Save, reset, load, save: the two saves must store the same payload and asset files; returns the second.</summary>
+    public async Task<StoredSnapshot> RoundTripAsync(IServiceStateProvider provider, CancellationToken cancellationToken)
     {
         var first = await SaveAsync(provider, "the first save", cancellationToken).ConfigureAwait(false);
         await ResetAsync(provider, "the reset after the first save", cancellationToken).ConfigureAwait(false);
@@ -59,6 +59,8 @@ internal sealed class ProviderHarness : IAsyncDisposable
         {
             throw Expect.Failure($"the snapshot saved after reset and load differs from the one saved before (generation {first.Metadata.Generation} vs {second.Metadata.Generation}), {difference}.");
         }
+
+        return second;
     }
 
     /// <summary>Copies a committed generation's asset files into generation <paramref name="generation"/> of this store, flushed.</summary>

@@ -55,6 +55,17 @@ public sealed class ProviderChecksTests
     }
 
     [Test]
+    public async Task Capture_restore_capture_fails_on_a_restore_that_works_only_on_the_same_instance_once_a_fresh_provider_is_given()
+    {
+        await ProviderChecks.CaptureRestoreCaptureAsync(WithState(ProviderFlaw.RestoreReusesLiveFiles));
+
+        var failure = await Assert.ThrowsAsync<PersistenceCheckException>(() => ProviderChecks.CaptureRestoreCaptureAsync(WithState(ProviderFlaw.RestoreReusesLiveFiles), () => Empty(ProviderFlaw.RestoreReusesLiveFiles)));
+
+        TestContext.Out.WriteLine(failure!.Message);
+        Assert.That(failure.Message, Does.Contain("the save of the fresh provider after its load threw FileNotFoundException"));
+    }
+
+    [Test]
     public async Task Reset_leaves_nothing_fails_on_a_reset_that_keeps_an_item()
     {
         var failure = await Assert.ThrowsAsync<PersistenceCheckException>(() => ProviderChecks.ResetLeavesNothingAsync(WithState(ProviderFlaw.ResetLeavesItem), () => Empty(ProviderFlaw.ResetLeavesItem)));

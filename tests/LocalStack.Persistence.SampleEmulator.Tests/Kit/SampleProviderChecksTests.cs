@@ -19,7 +19,7 @@ public sealed class SampleProviderChecksTests : IDisposable
 
     [TestCaseSource(nameof(Services))]
     public Task Save_reset_load_and_save_again_stores_the_same_snapshot(string service)
-        => ProviderChecks.CaptureRestoreCaptureAsync(Providers.CreateWithState(service));
+        => ProviderChecks.CaptureRestoreCaptureAsync(Providers.CreateWithState(service), () => Providers.CreateEmpty(service));
 
     [TestCaseSource(nameof(Services))]
     public Task Reset_leaves_what_a_fresh_provider_has(string service)

@@ -19,6 +19,9 @@ public enum ProviderFlaw
     /// <summary>Reset keeps the first item.</summary>
     ResetLeavesItem,
 
+    /// <summary>Reset keeps the item files and restore reuses them instead of copying the snapshot's: fine until a restart.</summary>
+    RestoreReusesLiveFiles,
+
     /// <summary>A payload it cannot use is refused with <see cref="InvalidOperationException"/> instead of a snapshot error.</summary>
     ThrowsInvalidOperationOnGarbage,
 
@@ -104,11 +107,11 @@ public sealed class ItemsProvider(ProviderFlaw flaw = ProviderFlaw.None, string 
                 ?? throw new SnapshotCorruptException(context.AssetDirectory ?? location, $"item '{name}' has no file in asset generation {context.Generation}.");
         }
 
-        Clear(keepFirst: false);
+        Clear(keepFirst: false, keepFiles: flaw == ProviderFlaw.RestoreReusesLiveFiles);
         foreach (var (name, count) in items)
         {
             _items[name] = flaw == ProviderFlaw.RestoreDropsCount ? 0 : count;
-            if (flaw != ProviderFlaw.RestoreDropsFile)
+            if (flaw is not (ProviderFlaw.RestoreDropsFile or ProviderFlaw.RestoreReusesLiveFiles))
             {
                 File.Copy(assets[name], FileOf(name));
             }
@@ -117,7 +120,7 @@ public sealed class ItemsProvider(ProviderFlaw flaw = ProviderFlaw.None, string 
 
     public ValueTask ResetAsync(SnapshotContext context, CancellationToken cancellationToken = default)
     {
-        Clear(keepFirst: flaw == ProviderFlaw.ResetLeavesItem);
+        Clear(keepFirst: flaw == ProviderFlaw.ResetLeavesItem, keepFiles: flaw == ProviderFlaw.RestoreReusesLiveFiles);
         return ValueTask.CompletedTask;
     }
 
@@ -167,12 +170,15 @@ public sealed class ItemsProvider(ProviderFlaw flaw = ProviderFlaw.None, string 
 
     private static bool IsValidName(string name) => name.Length is > 0 and <= 32 && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
 
-    private void Clear(bool keepFirst)
+    private void Clear(bool keepFirst, bool keepFiles)
     {
         foreach (var name in _items.Keys.Skip(keepFirst ? 1 : 0).ToList())
         {
             _items.Remove(name);
-            File.Delete(FileOf(name));
+            if (!keepFiles)
+            {
+                File.Delete(FileOf(name));
+            }
         }
     }
 
