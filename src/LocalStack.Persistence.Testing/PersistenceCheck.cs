@@ -95,9 +95,9 @@ public sealed class PersistenceCheckReport
                 await check.RunAsync(cancellationToken).ConfigureAwait(false);
                 results.Add(new PersistenceCheckResult(check.Name, null));
             }
-            catch (PersistenceCheckException e)
+            catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
-                results.Add(new PersistenceCheckResult(check.Name, e));
+                results.Add(new PersistenceCheckResult(check.Name, e as PersistenceCheckException ?? new PersistenceCheckException(check.Name, $"unexpected {e.GetType().FullName}: {e.Message}", e)));
             }
         }
 

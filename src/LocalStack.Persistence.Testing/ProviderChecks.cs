@@ -204,9 +204,9 @@ public static class ProviderChecks
         ArgumentNullException.ThrowIfNull(createEmpty);
         return
         [
-            new(CaptureRestoreCaptureName, ct => WithProviderAsync(createWithState, p => CaptureRestoreCaptureAsync(p, createEmpty, ct))),
-            new(ResetLeavesNothingName, ct => WithProviderAsync(createWithState, p => ResetLeavesNothingAsync(p, createEmpty, ct))),
-            new(HostilePayloadsName, ct => WithProviderAsync(createWithState, p => HostilePayloadsAsync(p, createEmpty, options, ct))),
+            Check(CaptureRestoreCaptureName, createWithState, (p, ct) => CaptureRestoreCaptureAsync(p, createEmpty, ct)),
+            Check(ResetLeavesNothingName, createWithState, (p, ct) => ResetLeavesNothingAsync(p, createEmpty, ct)),
+            Check(HostilePayloadsName, createWithState, (p, ct) => HostilePayloadsAsync(p, createEmpty, options, ct)),
         ];
     }
 
@@ -277,16 +277,18 @@ public static class ProviderChecks
         return empty;
     }
 
-    private static async Task WithProviderAsync(Func<IServiceStateProvider> create, Func<IServiceStateProvider, Task> check)
-    {
-        var provider = create();
-        try
+    /// <summary>A check run on a provider of its own, disposed afterwards; a failing factory fails the check, naming it.</summary>
+    private static PersistenceCheck Check(string name, Func<IServiceStateProvider> create, Func<IServiceStateProvider, CancellationToken, Task> check)
+        => new(name, ct => PersistenceCheck.RunNamedAsync(name, async () =>
         {
-            await check(provider).ConfigureAwait(false);
-        }
-        finally
-        {
-            await StoreData.DisposeAsync(provider).ConfigureAwait(false);
-        }
-    }
+            var provider = create() ?? throw Expect.Failure("the factory of providers holding state returned null.");
+            try
+            {
+                await check(provider, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                await StoreData.DisposeAsync(provider).ConfigureAwait(false);
+            }
+        }, ct));
 }

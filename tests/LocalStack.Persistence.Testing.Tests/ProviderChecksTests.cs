@@ -107,6 +107,15 @@ public sealed class ProviderChecksTests
     }
 
     [Test]
+    public async Task A_factory_that_throws_fails_each_check_in_the_report_naming_it()
+    {
+        var report = await ProviderChecks.RunAllAsync(() => throw new InvalidOperationException("boom"), () => Empty(ProviderFlaw.None));
+
+        Assert.That(report.Failures.Select(f => f.Name), Is.EqualTo(report.Results.Select(r => r.Name)));
+        Assert.That(report.Failures.Select(f => f.Failure!.Message), Has.All.Contain(": unexpected System.InvalidOperationException: boom"));
+    }
+
+    [Test]
     public async Task The_checks_as_test_cases_give_each_its_own_provider()
     {
         var checks = ProviderChecks.All(() => WithState(ProviderFlaw.ResetLeavesItem), () => Empty(ProviderFlaw.ResetLeavesItem), new HostilePayloadOptions { Cases = 3, HugeStringBytes = 1024 });
