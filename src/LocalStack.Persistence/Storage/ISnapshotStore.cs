@@ -15,7 +15,7 @@ public delegate ValueTask SnapshotPayloadWriter(Stream destination, Cancellation
 /// <remarks>
 /// Implementations must make <see cref="WriteAsync"/> atomic: a reader sees either the previous
 /// complete snapshot or the new complete snapshot, never a mix, whatever happens to the process.
-/// Run <c>SnapshotStoreConformanceTests</c> from the test project against any new implementation.
+/// Run <c>SnapshotStoreChecks</c> of the <c>LocalStack.Persistence.Testing</c> package against any new implementation.
 /// </remarks>
 public interface ISnapshotStore
 {

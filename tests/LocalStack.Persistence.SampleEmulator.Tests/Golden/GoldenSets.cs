@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using LocalStack.Persistence.SampleEmulator.Tests.Support;
 using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LocalStack.Persistence.SampleEmulator.Tests.Golden;
@@ -166,32 +167,9 @@ internal static class GoldenSets
     }
 
     /// <summary>What a set keeps: state files and asset generations; not the lock, working folders, temp files or corrupt copies.</summary>
-    private static bool IsPartOfASnapshot(string relativePath)
-    {
-        var parts = relativePath.Split(Path.DirectorySeparatorChar);
-        var name = parts[^1];
-        return name != ".lock"
-            && !parts.Contains("working")
-            && !name.EndsWith(".tmp", StringComparison.Ordinal)
-            && !name.Contains(".corrupt-", StringComparison.Ordinal);
-    }
+    private static bool IsPartOfASnapshot(string relativePath) => ProviderGoldenSets.IsPartOfASnapshot(relativePath);
 
-    public static void CopyTree(string source, string destination, Func<string, bool> include)
-    {
-        Directory.CreateDirectory(destination);
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(source, file);
-            if (!include(relative))
-            {
-                continue;
-            }
-
-            var target = Path.Combine(destination, relative);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-    }
+    public static void CopyTree(string source, string destination, Func<string, bool> include) => ProviderHarness.CopyTree(source, destination, include);
 
     private static string ThisFile([CallerFilePath] string path = "") => path;
 }

@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using LocalStack.Persistence.SampleEmulator.Tests.Golden;
 using LocalStack.Persistence.SampleEmulator.Tests.Support;
 using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Testing;
 
 namespace LocalStack.Persistence.SampleEmulator.Tests.PayloadFuzz;
 
@@ -81,7 +82,7 @@ public sealed class PayloadFuzzTests
         {
             var payload = baselines[service].DeepClone();
             edits[round][i](payload);
-            return (service, (Encoding.UTF8.GetBytes(payload.ToJsonString()), $"known case {round}"));
+            return (service, new HostilePayload(Encoding.UTF8.GetBytes(payload.ToJsonString()), $"known case {round}"));
         }).ToDictionary(c => c.service, c => c.Item2, StringComparer.Ordinal);
 
         var outcome = await RunRoundAsync(round, set, cases);
@@ -93,7 +94,7 @@ public sealed class PayloadFuzzTests
 
     private sealed record RoundOutcome(List<string> Problems, int Refused, int Accepted);
 
-    private static async Task<RoundOutcome> RunRoundAsync(int round, string set, Dictionary<string, (byte[] Payload, string Description)> hostileCases)
+    private static async Task<RoundOutcome> RunRoundAsync(int round, string set, Dictionary<string, HostilePayload> hostileCases)
     {
         // The volume sits three folders down: a path that climbs out of it lands where the check below sees it.
         using var root = new TempDirectory();

@@ -1,21 +1,34 @@
 using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Testing;
 
 namespace LocalStack.Persistence.Tests.Storage;
 
-/// <summary>The <see cref="ISnapshotStore"/> contract against <see cref="FileSystemSnapshotStore"/> with LZ4 payloads (the default).</summary>
+/// <summary>
+/// The <see cref="ISnapshotStore"/> contract (<see cref="SnapshotStoreChecks"/> of the LocalStack.Persistence.Testing
+/// package) against <see cref="FileSystemSnapshotStore"/> with LZ4 payloads (the default): one test per check, named by it.
+/// </summary>
 [TestFixture]
-public sealed class FileSystemSnapshotStoreConformanceTests : SnapshotStoreConformanceTests
+public sealed class FileSystemSnapshotStoreConformanceTests
 {
-    protected override ISnapshotStore CreateStore(string root)
-        => new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = Path.Combine(root, "state"), Compression = SnapshotCompression.Lz4 });
+    public static IEnumerable<TestCaseData> Checks() => CheckCases(SnapshotCompression.Lz4);
+
+    [TestCaseSource(nameof(Checks))]
+    public Task Check(PersistenceCheck check) => check.RunAsync();
+
+    /// <summary>Every check of the kit on a store with <paramref name="codec"/>, each test named as its check.</summary>
+    internal static IEnumerable<TestCaseData> CheckCases(SnapshotCompression codec)
+        => new SnapshotStoreChecks(root => new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = Path.Combine(root, "state"), Compression = codec }))
+            .All.Select(check => new TestCaseData(check).SetName(check.Name));
 }
 
 /// <summary>The <see cref="ISnapshotStore"/> contract against <see cref="FileSystemSnapshotStore"/> with uncompressed payloads.</summary>
 [TestFixture]
-public sealed class FileSystemSnapshotStoreUncompressedConformanceTests : SnapshotStoreConformanceTests
+public sealed class FileSystemSnapshotStoreUncompressedConformanceTests
 {
-    protected override ISnapshotStore CreateStore(string root)
-        => new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = Path.Combine(root, "state"), Compression = SnapshotCompression.None });
+    public static IEnumerable<TestCaseData> Checks() => FileSystemSnapshotStoreConformanceTests.CheckCases(SnapshotCompression.None);
+
+    [TestCaseSource(nameof(Checks))]
+    public Task Check(PersistenceCheck check) => check.RunAsync();
 }
 
 /// <summary>The codec chosen in the options is the one written into the file.</summary>

@@ -1,4 +1,5 @@
 using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Testing;
 
 namespace LocalStack.Persistence.Tests.Storage;
 
@@ -36,7 +37,7 @@ public sealed class FileSystemSnapshotStoreHostileInputTests
     }
 
     public static IEnumerable<TestCaseData> Names()
-        => SnapshotStoreConformanceTests.HostileNames()
+        => SnapshotStoreChecks.HostileServiceNames
             .Append("api_states")
             .Append("../../../outside")
             .Append("x/../../outside")
@@ -49,7 +50,7 @@ public sealed class FileSystemSnapshotStoreHostileInputTests
         await store.WriteAsync("s3", 1, StoreTestData.Json("bystander"));
         var before = StoreTestData.Tree(_root);
 
-        foreach (var (method, call) in SnapshotStoreConformanceTests.StoreCalls(store, name))
+        foreach (var (method, call) in SnapshotStoreChecks.StoreCalls(store, name))
         {
             var error = await Assert.CatchAsync<ArgumentException>(async () => await call(), method);
 

@@ -1,6 +1,7 @@
 using System.Text;
 using LocalStack.Persistence.Storage.Internal;
 using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Testing;
 using LocalStack.Persistence.Storage.Format;
 using Microsoft.Extensions.Time.Testing;
 
@@ -556,7 +557,7 @@ public sealed class FileSystemSnapshotStoreTests
         store.Dispose();
         store.Dispose();
 
-        foreach (var (method, call) in SnapshotStoreConformanceTests.StoreCalls(store, "s3"))
+        foreach (var (method, call) in SnapshotStoreChecks.StoreCalls(store, "s3"))
         {
             await Assert.ThrowsAsync<ObjectDisposedException>(async () => await call(), method);
         }

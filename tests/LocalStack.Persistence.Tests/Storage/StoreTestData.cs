@@ -1,53 +1,25 @@
-using System.Text;
 using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Testing;
 
 namespace LocalStack.Persistence.Tests.Storage;
 
 /// <summary>Payloads and round trips shared by the store tests.</summary>
 internal static class StoreTestData
 {
-    /// <summary>A JSON payload of about <paramref name="size"/> bytes whose content depends on <paramref name="label"/>.</summary>
-    public static byte[] Json(string label, int size = 256)
-    {
-        var random = new Random(label.GetHashCode(StringComparison.Ordinal) ^ size);
-        var filler = new char[Math.Max(0, size)];
-        for (var k = 0; k < filler.Length; k++)
-        {
-            filler[k] = (char)('a' + random.Next(26));
-        }
+    // The payloads and round trips are the conformance kit's own (LocalStack.Persistence.Testing), so both test the same bytes.
 
-        return Encoding.UTF8.GetBytes($"{{\"label\":\"{label}\",\"filler\":\"{new string(filler)}\"}}");
-    }
+    /// <summary>A JSON payload of about <paramref name="size"/> bytes whose content depends on <paramref name="label"/>.</summary>
+    public static byte[] Json(string label, int size = 256) => StoreData.Json(label, size);
 
     public static SnapshotPayloadWriter Writer(byte[] payload) => (destination, ct) => destination.WriteAsync(payload, ct);
 
     public static ValueTask<SnapshotMetadata> WriteAsync(this ISnapshotStore store, string serviceName, long generation, byte[] payload, int schemaVersion = 1, CancellationToken cancellationToken = default)
-        => store.WriteAsync(new SnapshotWriteRequest(serviceName, schemaVersion, generation), Writer(payload), cancellationToken);
+        => StoreData.WriteAsync(store, serviceName, generation, payload, schemaVersion, cancellationToken);
 
     /// <summary>The payload of the stored snapshot, or null when there is none.</summary>
-    public static async Task<byte[]?> ReadPayloadAsync(this ISnapshotStore store, string serviceName)
-    {
-        await using var reader = await store.OpenReadAsync(serviceName);
-        if (reader is null)
-        {
-            return null;
-        }
+    public static Task<byte[]?> ReadPayloadAsync(this ISnapshotStore store, string serviceName) => StoreData.ReadPayloadAsync(store, serviceName);
 
-        using var buffer = new MemoryStream();
-        await reader.Payload.CopyToAsync(buffer);
-        return buffer.ToArray();
-    }
-
-    public static async Task<List<SnapshotMetadata>> ListAllAsync(this ISnapshotStore store)
-    {
-        var list = new List<SnapshotMetadata>();
-        await foreach (var metadata in store.ListAsync())
-        {
-            list.Add(metadata);
-        }
-
-        return list;
-    }
+    public static Task<List<SnapshotMetadata>> ListAllAsync(this ISnapshotStore store) => StoreData.ListAllAsync(store);
 
     /// <summary>Compares two metadata records; the creation time only to the millisecond a format may round it to.</summary>
     public static void AssertSameSnapshot(SnapshotMetadata? actual, SnapshotMetadata expected)

@@ -2,15 +2,21 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace LocalStack.Persistence.SampleEmulator.Tests.PayloadFuzz;
+namespace LocalStack.Persistence.Testing;
 
 /// <summary>
 /// Turns a valid payload (a golden set's JSON) into a hostile one, deterministically from a seeded <see cref="Random"/>:
 /// wrong types, missing members, nulls, extreme numbers, 10,000-deep arrays, huge strings, duplicate keys, path and SQL
 /// characters in names, asset references that do not exist, invalid account ids and regions.
 /// </summary>
-internal sealed class PayloadMutator(Random random, int hugeStringBytes)
+/// <remarks>The same seed and baseline give the same hostile payload on every machine and run.</remarks>
+/// <param name="random">The source of every choice; seed it (<c>new Random(seed)</c>) to replay a case.</param>
+/// <param name="hugeStringBytes">The length of the huge string mutation, in bytes.</param>
+public sealed class PayloadMutator(Random random, int hugeStringBytes = PayloadMutator.DefaultHugeStringBytes)
 {
+    /// <summary>The default of the huge string mutation's length: 4 MiB.</summary>
+    public const int DefaultHugeStringBytes = 4 * 1024 * 1024;
+
     private const string DeepMarker = "__lsp_fuzz_deep__";
     private const string HugeMarker = "__lsp_fuzz_huge__";
     private const string DuplicateMarker = "__lsp_fuzz_duplicate__";
@@ -46,9 +52,12 @@ internal sealed class PayloadMutator(Random random, int hugeStringBytes)
         "-1", "0", "-9223372036854775808", "9223372036854775807", "99999999999999999999999999999", "1e308", "-1e308", "2147483648", "1.5", "-0",
     ];
 
-    /// <summary>Applies one or two mutations; returns the payload bytes and what was done.</summary>
-    public (byte[] Payload, string Description) Mutate(JsonNode baseline)
+    /// <summary>Applies one or two mutations to a copy of <paramref name="baseline"/>.</summary>
+    /// <param name="baseline">A valid payload; it is not changed.</param>
+    /// <returns>The hostile payload's bytes and what was done to it.</returns>
+    public HostilePayload Mutate(JsonNode baseline)
     {
+        ArgumentNullException.ThrowIfNull(baseline);
         var root = baseline.DeepClone();
         var done = new List<string>();
         var count = random.Next(1, 3);
@@ -130,7 +139,7 @@ internal sealed class PayloadMutator(Random random, int hugeStringBytes)
 
         if (duplicateName is not null)
         {
-            text = text.Replace($"\"{DuplicateMarker}\"", JsonSerializer.Serialize(duplicateName), StringComparison.Ordinal);
+            text = text.Replace($"\"{DuplicateMarker}\"", JsonValue.Create(duplicateName).ToJsonString(), StringComparison.Ordinal);
         }
 
         if (text.Contains(HugeMarker, StringComparison.Ordinal))
@@ -138,7 +147,7 @@ internal sealed class PayloadMutator(Random random, int hugeStringBytes)
             text = text.Replace(HugeMarker, new string('A', hugeStringBytes), StringComparison.Ordinal);
         }
 
-        return (Encoding.UTF8.GetBytes(text), done.Count == 0 ? "unchanged" : string.Join("; ", done));
+        return new HostilePayload(Encoding.UTF8.GetBytes(text), done.Count == 0 ? "unchanged" : string.Join("; ", done));
     }
 
     private JsonNode? WrongType(JsonNode? node)
@@ -200,3 +209,8 @@ internal sealed class PayloadMutator(Random random, int hugeStringBytes)
 
     private static string Shorten(string text) => text.Length > 40 ? text[..20] + $"…({text.Length})" : text;
 }
+
+/// <summary>A payload made hostile by <see cref="PayloadMutator"/>.</summary>
+/// <param name="Payload">The UTF-8 bytes (not always valid JSON: nesting and duplicate keys are written as text).</param>
+/// <param name="Description">What was done, with the JSON path of each mutation, for example <c>$.Accounts[0].Buckets: null</c>.</param>
+public sealed record HostilePayload(ReadOnlyMemory<byte> Payload, string Description);
