@@ -23,6 +23,6 @@ public sealed class HostilePayloadOptions
 }
 
 /// <summary>The outcome of <see cref="ProviderChecks.HostilePayloadsAsync"/> when it passed.</summary>
-/// <param name="Refused">Payloads refused with a <see cref="Storage.SnapshotException"/>.</param>
+/// <param name="Refused">Payloads refused with a <see cref="SnapshotException"/>.</param>
 /// <param name="Served">Payloads restored and then saved, reset, loaded and saved again to the same snapshot.</param>
 public sealed record HostilePayloadSummary(int Refused, int Served);

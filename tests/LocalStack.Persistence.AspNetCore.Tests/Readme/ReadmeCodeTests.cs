@@ -5,7 +5,8 @@ using System.Text;
 namespace LocalStack.Persistence.AspNetCore.Tests.Readme;
 
 /// <summary>
-/// README's C# compiles as written: each block becomes a file of a small project (Web SDK, the repository's build
+/// README's C# compiles as written: each block becomes a file of a small project (Web SDK, an executable when it has a
+/// Program.cs, else a library; the repository's build
 /// settings: nullable, warnings as errors, analyzers) that references the packages' assemblies, and `dotnet build` must
 /// succeed. So the docs cannot drift from the API.
 /// </summary>
@@ -16,6 +17,7 @@ public sealed class ReadmeCodeTests
     private static readonly string[] References =
     [
         "LocalStack.Persistence.dll", "LocalStack.Persistence.AspNetCore.dll",
+        "LocalStack.Persistence.Testing.dll", "nunit.framework.dll",
         "AWSSDK.Core.dll", "AWSSDK.S3.dll", "AWSSDK.SQS.dll", "AWSSDK.DynamoDBv2.dll",
     ];
 
@@ -64,7 +66,7 @@ public sealed class ReadmeCodeTests
         await File.WriteAllTextAsync(Path.Combine(folder, name + ".csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk.Web">
               <PropertyGroup>
-                <OutputType>Exe</OutputType>
+                <OutputType>{(files.ContainsKey("Program.cs") ? "Exe" : "Library")}</OutputType>
                 <IsPackable>false</IsPackable>
                 <!-- README code is read by people: no XML docs demanded of its types. -->
                 <NoWarn>$(NoWarn);CS1591;CA1515;CA1812</NoWarn>
