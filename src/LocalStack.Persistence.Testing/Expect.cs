@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Globalization;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.Testing;
 

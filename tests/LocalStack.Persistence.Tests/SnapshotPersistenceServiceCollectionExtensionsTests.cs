@@ -1,4 +1,3 @@
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Hosting;
 using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage;

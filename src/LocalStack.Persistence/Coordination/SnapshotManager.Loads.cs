@@ -1,6 +1,5 @@
 using System.Runtime.ExceptionServices;
 using LocalStack.Persistence.Diagnostics;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.Coordination;
 

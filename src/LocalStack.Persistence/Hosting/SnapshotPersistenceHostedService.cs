@@ -1,4 +1,3 @@
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

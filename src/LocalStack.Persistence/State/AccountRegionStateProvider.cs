@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization.Metadata;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.State;
 

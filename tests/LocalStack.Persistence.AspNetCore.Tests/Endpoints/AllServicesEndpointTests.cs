@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Endpoints;

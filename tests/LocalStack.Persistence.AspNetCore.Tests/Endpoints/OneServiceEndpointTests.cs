@@ -1,5 +1,4 @@
 using System.Net;
-using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Endpoints;

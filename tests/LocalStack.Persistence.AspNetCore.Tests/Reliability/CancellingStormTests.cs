@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
-using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

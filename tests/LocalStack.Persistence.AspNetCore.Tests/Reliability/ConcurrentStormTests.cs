@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
 using LocalStack.Persistence.Storage;

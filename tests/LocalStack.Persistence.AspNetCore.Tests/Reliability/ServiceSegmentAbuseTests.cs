@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Reliability;

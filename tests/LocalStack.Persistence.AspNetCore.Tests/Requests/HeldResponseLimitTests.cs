@@ -1,5 +1,4 @@
 using System.Net;
-using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,4 @@
 using System.Text;
-using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.AspNetCore.Tests.Reliability;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
 using Microsoft.AspNetCore.Builder;

@@ -1,5 +1,4 @@
 using System.Net;
-using LocalStack.Persistence.AspNetCore.Endpoints;
 using LocalStack.Persistence.AspNetCore.Requests;
 using LocalStack.Persistence.AspNetCore.Tests.Support;
 using LocalStack.Persistence.Storage;

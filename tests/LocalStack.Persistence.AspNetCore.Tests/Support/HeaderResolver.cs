@@ -1,4 +1,3 @@
-using LocalStack.Persistence.AspNetCore.Requests;
 using Microsoft.AspNetCore.Http;
 
 namespace LocalStack.Persistence.AspNetCore.Tests.Support;

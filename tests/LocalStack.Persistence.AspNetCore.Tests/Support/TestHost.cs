@@ -1,4 +1,3 @@
-using LocalStack.Persistence.Coordination;
 using LocalStack.Persistence.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

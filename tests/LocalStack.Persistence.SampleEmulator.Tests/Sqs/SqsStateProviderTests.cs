@@ -1,6 +1,5 @@
 using LocalStack.Persistence.SampleEmulator.Sqs;
 using LocalStack.Persistence.Storage;
-using LocalStack.Persistence.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LocalStack.Persistence.SampleEmulator.Tests.Sqs;

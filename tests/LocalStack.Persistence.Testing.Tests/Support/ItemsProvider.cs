@@ -1,6 +1,5 @@
 using System.Text.Json;
 using LocalStack.Persistence.State;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.Testing.Tests.Support;
 

@@ -1,4 +1,3 @@
-using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Tests.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,3 @@
-using LocalStack.Persistence.Storage;
-
 namespace LocalStack.Persistence.Tests.Coordination;
 
 /// <summary>The 503 message of a faulted service reads as sentences whether or not the cause ends with a period.</summary>

@@ -1,4 +1,3 @@
-using LocalStack.Persistence.State;
 using LocalStack.Persistence.Strategies;
 
 namespace LocalStack.Persistence.Tests.Coordination;

@@ -1,4 +1,3 @@
-using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Strategies;
 using LocalStack.Persistence.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

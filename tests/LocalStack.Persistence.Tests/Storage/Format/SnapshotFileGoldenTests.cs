@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
-using LocalStack.Persistence.Storage.Format;
 using LocalStack.Persistence.Tests.Support;
 using NUnit.Framework.Internal;
 using Snapshooter;
