@@ -13,8 +13,9 @@ using LocalStack.Persistence.Benchmarks.Suites;
 // Usage:
 //   -- --filter '*'            full run: the BenchmarkDotNet suites (save, load), then every custom scenario
 //   -- --quick                 smoke test: the suites with a tiny in-process job and small states, then the scenarios, small
-//   -- --scenario stall,flush  only the named scenarios (interleaved, stall, onrequest, onrequest-http, flush, alloc, scaling, slow-clients); add --quick for small sizes
-//                              (onrequest-http starts the sample emulator as child processes and drives it with the AWS SDK's SQS client)
+//   -- --scenario stall,flush  only the named scenarios (interleaved, stall, onrequest, onrequest-http, flush, alloc, scaling, slow-clients, sdk-scaling); add --quick for small sizes
+//                              (onrequest-http and sdk-scaling start the sample emulator as child processes and drive it with AWS SDK clients;
+//                              sdk-scaling's services and sizes: LSP_BENCH_SDK_SCALING=dynamodb=1000,100000;sqs=1000;s3=1000)
 //   -- --no-scenarios          with --filter: the suites only
 var quick = args.Contains("--quick");
 var noScenarios = args.Contains("--no-scenarios");
@@ -34,6 +35,7 @@ var scenarios = new Dictionary<string, Func<Report, Task>>(StringComparer.Ordina
     ["alloc"] = AllocationScenario.RunAsync,
     ["scaling"] = ScalingScenario.RunAsync,
     ["slow-clients"] = SlowClientsScenario.RunAsync,
+    ["sdk-scaling"] = SdkScalingScenario.RunAsync,
 };
 
 var clock = Stopwatch.StartNew();

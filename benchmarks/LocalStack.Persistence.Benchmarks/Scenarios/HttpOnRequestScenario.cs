@@ -48,7 +48,7 @@ public static class HttpOnRequestScenario
     {
         var slices = BenchSettings.Quick ? 1 : 5;
         Kind[] kinds = BenchSettings.Quick ? [Kind.Locked, Kind.Manual, Kind.OnRequest] : [Kind.Locked, Kind.SaveOnlyLocked, Kind.Manual, Kind.OnRequest];
-        Console.WriteLine($"== onrequest-http: {Clients} SDK clients, SQS SendMessage to the sample emulator, {slices} × {Slice.TotalSeconds:0} s per variant, alternated; load average {LoadAverage()}");
+        Console.WriteLine($"== onrequest-http: {Clients} SDK clients, SQS SendMessage to the sample emulator, {slices} × {Slice.TotalSeconds:0} s per variant, alternated; load average {SdkLoad.LoadAverage()}");
 
         using var root = new TempFolder("onrequest-http");
         var clock = Stopwatch.StartNew();
@@ -70,15 +70,15 @@ public static class HttpOnRequestScenario
             foreach (var v in variants)
             {
                 v.QueueUrl = await CreateQueueAsync(v.Sqs, "bench-warmup").ConfigureAwait(false);
-                await DriveAsync(0, BenchSettings.Quick ? TimeSpan.FromSeconds(1) : Slice, RequestOf(v), atDeadline: null).ConfigureAwait(false);
+                await SdkLoad.DriveAsync(Clients, 0, BenchSettings.Quick ? TimeSpan.FromSeconds(1) : Slice, RequestOf(v), atDeadline: null).ConfigureAwait(false);
                 await v.Sqs.DeleteQueueAsync(v.QueueUrl).ConfigureAwait(false);
                 v.QueueUrl = await CreateQueueAsync(v.Sqs, $"bench-{v.Kind.ToString().ToLowerInvariant()}").ConfigureAwait(false);
                 v.ResetTimings();
             }
 
-            Console.WriteLine($"   {variants.Count} emulators started and warmed up in {clock.Elapsed.TotalSeconds:0.0} s; load average {LoadAverage()}");
+            Console.WriteLine($"   {variants.Count} emulators started and warmed up in {clock.Elapsed.TotalSeconds:0.0} s; load average {SdkLoad.LoadAverage()}");
             var empty = variants[0];
-            var emptySaveMs = await TimeSavesAsync(empty.Host, BenchSettings.Quick ? 1 : 5).ConfigureAwait(false);
+            var emptySaveMs = await SdkLoad.TimeStateCallsAsync(Service, empty.Host, BenchSettings.Quick ? 1 : 5).ConfigureAwait(false);
             var onRequest = variants.Single(v => v.Kind == Kind.OnRequest);
             var generationBefore = (await onRequest.Host.GetServiceStatusAsync(Service).ConfigureAwait(false)).Generation;
             var generationAfter = 0L;
@@ -100,14 +100,14 @@ public static class HttpOnRequestScenario
                         };
                     }
 
-                    var run = await DriveAsync(slice, Slice, RequestOf(variant), atDeadline).ConfigureAwait(false);
+                    var run = await SdkLoad.DriveAsync(Clients, slice, Slice, RequestOf(variant), atDeadline).ConfigureAwait(false);
                     variant.Runs.Add(run);
                     Print(variant.Name, run);
                 }
             }
 
             var manual = variants.Single(v => v.Kind == Kind.Manual);
-            var manualSaveMs = await TimeSavesAsync(manual.Host, BenchSettings.Quick ? 1 : 3).ConfigureAwait(false);
+            var manualSaveMs = await SdkLoad.TimeStateCallsAsync(Service, manual.Host, BenchSettings.Quick ? 1 : 3).ConfigureAwait(false);
             var verified = await VerifyAsync(onRequest, generationAfter - generationBefore, storedSize).ConfigureAwait(false);
             Summarize(report, variants, verified, emptySaveMs, manualSaveMs);
         }
@@ -188,7 +188,7 @@ public static class HttpOnRequestScenario
         var dPrime = variants.SingleOrDefault(v => v.Kind == Kind.SaveOnlyLocked);
         var o = onRequest.PerSecond;
         var errors = variants.Sum(v => v.Runs.Sum(r => r.Errors));
-        var load = LoadAverage();
+        var load = SdkLoad.LoadAverage();
 
         report.Info($"http req/s (load average {load}): (d) save per request under a client-side lock {Report.F(d.PerSecond, "0")}, Manual {Report.F(manual.PerSecond, "0")}, OnRequest {Report.F(o, "0")} ({verified.Writes:N0} snapshot writes for {onRequest.Requests:N0} requests, {Report.F(onRequest.Requests / (double)Math.Max(1, verified.Writes), "0.0")} per write){(errors > 0 ? $"; {errors} failed requests" : "")}");
         report.Info("http latency p50 / p99: " + string.Join(", ", variants.Select(v => $"{v.Name} {Report.F(Stats.Quantile(v.Latencies, 0.5), "0.0")} / {Report.F(Stats.Quantile(v.Latencies, 0.99), "0.0")} ms")));
@@ -228,7 +228,7 @@ public static class HttpOnRequestScenario
             var loadMs = clock.Elapsed.TotalMilliseconds;
             var attributes = await sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = ["ApproximateNumberOfMessages"] }).ConfigureAwait(false);
             var count = long.Parse(attributes.Attributes["ApproximateNumberOfMessages"], CultureInfo.InvariantCulture);
-            var saveMs = await TimeSavesAsync(host, BenchSettings.Quick ? 1 : 3).ConfigureAwait(false);
+            var saveMs = await SdkLoad.TimeStateCallsAsync(Service, host, BenchSettings.Quick ? 1 : 3).ConfigureAwait(false);
 
             var received = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
             await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
@@ -257,122 +257,14 @@ public static class HttpOnRequestScenario
         }
     }
 
-    /// <summary>
-    /// Runs <see cref="Clients"/> loops of <paramref name="request"/> for <paramref name="duration"/>; then runs
-    /// <paramref name="atDeadline"/> (if any) and waits for the loops. A request that fails after
-    /// <paramref name="atDeadline"/> started is not acknowledged; one that fails before it is counted as an error.
-    /// Without <paramref name="atDeadline"/> the slice lasts until the last request started in it has returned.
-    /// </summary>
-    private static async Task<Run> DriveAsync(int slice, TimeSpan duration, Func<int, long, Task<string>> request, Func<Task>? atDeadline)
-    {
-        var start = Stopwatch.GetTimestamp();
-        var deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        var latencies = new List<double>[Clients];
-        var acknowledged = new ConcurrentBag<string>();
-        var stopped = 0;
-        long errors = 0;
-        var clients = Enumerable.Range(0, Clients).Select(client => Task.Run(async () =>
-        {
-            var mine = latencies[client] = [];
-            var seq = slice * 1_000_000L;
-            while (Stopwatch.GetTimestamp() < deadline)
-            {
-                var begin = Stopwatch.GetTimestamp();
-                string id;
-                try
-                {
-                    id = await request(client, ++seq).ConfigureAwait(false);
-                }
-                catch (Exception) when (Volatile.Read(ref stopped) == 1)
-                {
-                    return; // the emulator was killed under this request: not acknowledged
-                }
-                catch (Exception ex) when (ex is AmazonSQSException or HttpRequestException or InvalidOperationException or IOException)
-                {
-                    Interlocked.Increment(ref errors);
-                    continue;
-                }
-
-                acknowledged.Add(id);
-                var done = Stopwatch.GetTimestamp();
-                if (atDeadline is null || done < deadline)
-                {
-                    // Answers that raced the kill are acknowledged (and checked) but fall outside the measured window.
-                    mine.Add(Stats.Ms(begin, done));
-                }
-            }
-        })).ToArray();
-
-        long end;
-        if (atDeadline is not null)
-        {
-            var wait = TimeSpan.FromSeconds((deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait).ConfigureAwait(false);
-            }
-
-            end = Stopwatch.GetTimestamp();
-            Volatile.Write(ref stopped, 1);
-            await atDeadline().ConfigureAwait(false);
-            await Task.WhenAll(clients).ConfigureAwait(false);
-        }
-        else
-        {
-            await Task.WhenAll(clients).ConfigureAwait(false);
-            end = Stopwatch.GetTimestamp();
-        }
-
-        var timed = latencies.SelectMany(l => l).ToArray();
-        return new Run(slice, timed.Length, TimeSpan.FromSeconds((end - start) / (double)Stopwatch.Frequency), timed, [.. acknowledged], errors);
-    }
-
-    /// <summary>
-    /// The median wall time of <paramref name="samples"/> <c>POST /_localstack/state/sqs/save</c> (the emulator's save,
-    /// one HTTP round trip included), after one save that is not timed (a fresh process JITs the save path).
-    /// </summary>
-    private static async Task<double> TimeSavesAsync(EmulatorHost host, int samples)
-    {
-        var times = new List<double>(samples);
-        for (var i = -1; i < samples; i++)
-        {
-            var begin = Stopwatch.GetTimestamp();
-            var status = await host.PostAsync(SavePath).ConfigureAwait(false);
-            if (i >= 0)
-            {
-                times.Add(Stats.Ms(begin, Stopwatch.GetTimestamp()));
-            }
-
-            if (status != HttpStatusCode.OK)
-            {
-                throw new InvalidOperationException($"POST {SavePath} answered {(int)status}. Emulator output:\n{host.Output}");
-            }
-        }
-
-        return Stats.Median(times);
-    }
-
     private static async Task<string> CreateQueueAsync(AmazonSQSClient sqs, string prefix)
         => (await sqs.CreateQueueAsync($"{prefix}-{Guid.NewGuid():N}").ConfigureAwait(false)).QueueUrl;
 
     private static SendMessageRequest Message(string url, int client, long seq)
         => new() { QueueUrl = url, MessageBody = $"client {client:00} seq {seq:0000000} {Padding}" };
 
-    private static void Print(string variant, Run run)
-        => Console.WriteLine($"   slice {run.Slice} {variant,-9}: {run.Requests,6:N0} requests in {run.Elapsed.TotalSeconds:0.00} s = {run.PerSecond,6:0} req/s, p50 {Stats.Quantile(run.LatenciesMs, 0.5),6:0.0} ms, p99 {Stats.Quantile(run.LatenciesMs, 0.99),6:0.0} ms{(run.Errors > 0 ? $", {run.Errors} errors" : "")}; load average {LoadAverage()}");
-
-    /// <summary>The 1-minute load average (the machine is shared; every figure is reported next to it).</summary>
-    private static string LoadAverage()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
-        }
-        catch (IOException)
-        {
-            return "?";
-        }
-    }
+    private static void Print(string variant, SdkRun run)
+        => Console.WriteLine($"   slice {run.Slice} {variant,-9}: {run.Requests,6:N0} requests in {run.Elapsed.TotalSeconds:0.00} s = {run.PerSecond,6:0} req/s, p50 {Stats.Quantile(run.LatenciesMs, 0.5),6:0.0} ms, p99 {Stats.Quantile(run.LatenciesMs, 0.99),6:0.0} ms{(run.Errors > 0 ? $", {run.Errors} errors" : "")}; load average {SdkLoad.LoadAverage()}");
 
     /// <summary>A variant: its emulator, client, queue and slices.</summary>
     private sealed class Variant(Kind kind, EmulatorHost host, AmazonSQSClient sqs)
@@ -400,7 +292,7 @@ public static class HttpOnRequestScenario
         /// <summary>The client-side lock of (d) and (d').</summary>
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
-        public List<Run> Runs { get; } = [];
+        public List<SdkRun> Runs { get; } = [];
 
         public long Requests => Runs.Sum(r => r.Requests);
 
@@ -435,12 +327,6 @@ public static class HttpOnRequestScenario
             Interlocked.Add(ref _saveTicks, Stopwatch.GetTimestamp() - begin);
             Interlocked.Increment(ref _saves);
         }
-    }
-
-    /// <summary>One slice of a variant: requests acknowledged within it, their latencies and MessageIds.</summary>
-    private sealed record Run(int Slice, long Requests, TimeSpan Elapsed, double[] LatenciesMs, string[] Acknowledged, long Errors)
-    {
-        public double PerSecond => Requests / Elapsed.TotalSeconds;
     }
 
     private sealed record Verified(long Writes, long StoredSize, long QueueSize, double LoadMs, double SaveMs, bool Durable, string Lost);

@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Amazon.DynamoDBv2;
 using Amazon.Runtime;
+using Amazon.S3;
 using Amazon.SQS;
 
 namespace LocalStack.Persistence.Benchmarks.Workload;
@@ -116,6 +118,33 @@ public sealed class EmulatorHost : IAsyncDisposable
     public AmazonSQSClient CreateSqsClient() => new(
         new BasicAWSCredentials("test", "test"),
         new AmazonSQSConfig { ServiceURL = ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, Timeout = TimeSpan.FromMinutes(2) });
+
+    /// <summary>A DynamoDB client of the real AWS SDK, no retries.</summary>
+    public AmazonDynamoDBClient CreateDynamoDbClient() => new(
+        new BasicAWSCredentials("test", "test"),
+        new AmazonDynamoDBConfig { ServiceURL = ServiceUrl, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, Timeout = TimeSpan.FromMinutes(2) });
+
+    /// <summary>An S3 client of the real AWS SDK (path-style addressing), no retries.</summary>
+    public AmazonS3Client CreateS3Client() => new(
+        new BasicAWSCredentials("test", "test"),
+        new AmazonS3Config { ServiceURL = ServiceUrl, ForcePathStyle = true, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, Timeout = TimeSpan.FromMinutes(2) });
+
+    /// <summary>
+    /// The bytes the emulator process has passed to <c>write</c>-family system calls so far (<c>wchar</c> of
+    /// <c>/proc/&lt;pid&gt;/io</c>, Linux only): files and sockets alike, whether or not they reached the disk yet.
+    /// </summary>
+    public long WrittenBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id.ToString(CultureInfo.InvariantCulture)}/io"))
+        {
+            if (line.StartsWith("wchar:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(6).Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException("/proc/<pid>/io has no wchar line.");
+    }
 
     /// <summary>POSTs to a state endpoint, e.g. <c>/_localstack/state/sqs/save</c>; returns the status code.</summary>
     public async Task<HttpStatusCode> PostAsync(string path, CancellationToken cancellationToken = default)
