@@ -169,9 +169,9 @@ public sealed class ServiceSnapshotter
     }
 
     /// <summary>
-    /// Captures and commits a save of <paramref name="provider"/> in one call. When a gate protects the service, hold it
-    /// around <see cref="CaptureAsync"/> only and call <see cref="CommitAsync"/> after releasing it; this method is for
-    /// callers without a gate, or that keep it for the whole save.
+    /// Saves <paramref name="provider"/>: captures its state, writes the snapshot and commits its asset generation; durable
+    /// when the returned task completes. The provider's state must not change while the capture runs (with a host,
+    /// <see cref="ISnapshotManager.SaveAsync"/> holds the service's gate around the capture only).
     /// </summary>
     /// <param name="provider">The service's state provider.</param>
     /// <param name="cancellationToken">Cancels the save; the previous snapshot stays in place.</param>
