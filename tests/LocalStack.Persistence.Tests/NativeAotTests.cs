@@ -48,13 +48,14 @@ public sealed partial class NativeAotTests
         using var temp = new TempDirectory();
         var project = Path.Combine(RepositoryRoot(), "tests", "LocalStack.Persistence.AotSmoke", "LocalStack.Persistence.AotSmoke.csproj");
         var output = Path.Combine(temp.Path, "out");
-        var publish = await RunAsync(
+        var stopwatch = Stopwatch.StartNew();
+        var publish = await ChildProcessRunner.RunAsync(
             "dotnet",
             ["publish", project, "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", output,
-                "--artifacts-path", Path.Combine(temp.Path, "artifacts"), "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false"],
+                "--artifacts-path", Path.Combine(temp.Path, "artifacts"), "-nologo"],
             PublishTimeout,
-            cancellationToken);
-        TestContext.Out.WriteLine($"dotnet publish (native AOT): exit {publish.ExitCode} after {publish.Elapsed.TotalSeconds:F1} s");
+            cancellationToken: cancellationToken);
+        TestContext.Out.WriteLine($"dotnet publish (native AOT): exit {publish.ExitCode} after {stopwatch.Elapsed.TotalSeconds:F1} s");
 
         Assert.That(publish.ExitCode, Is.Zero, $"dotnet publish failed:\n{publish.Output}");
         var diagnostics = publish.Output.Split('\n').Where(line => TrimOrAotDiagnostic().IsMatch(line)).Distinct().ToArray();
@@ -62,7 +63,7 @@ public sealed partial class NativeAotTests
 
         var binary = Path.Combine(output, "LocalStack.Persistence.AotSmoke");
         Assert.That(File.Exists(binary), Is.True, $"no native binary at {binary}:\n{publish.Output}");
-        var run = await RunAsync(binary, [], RunTimeout, cancellationToken);
+        var run = await ChildProcessRunner.RunAsync(binary, [], RunTimeout, cancellationToken: cancellationToken);
         TestContext.Out.WriteLine(run.Output);
 
         var lines = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -86,39 +87,5 @@ public sealed partial class NativeAotTests
         }
 
         throw new DirectoryNotFoundException("The repository root (LocalStack.Persistence.sln) is not above " + AppContext.BaseDirectory);
-    }
-
-    private static async Task<(int ExitCode, string Output, TimeSpan Elapsed)> RunAsync(string program, string[] arguments, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // The child build must not reuse this test run's MSBuild settings, nor leave build servers holding its output pipes.
-        start.Environment.Remove("MSBuildExtensionsPath");
-        start.Environment.Remove("MSBUILD_EXE_PATH");
-        start.Environment.Remove("MSBuildSDKsPath");
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_DO_NOT_USE_MSBUILD_SERVER"] = "1";
-
-        var stopwatch = Stopwatch.StartNew();
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeoutSource.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{program} {string.Join(' ', arguments)} did not finish within {timeout}:\n{await stdout}{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr, stopwatch.Elapsed);
     }
 }
