@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that the tests need (idempotent: quick when they are already there).
 #   fuse3, python3-fusepy: the power-loss file system of tests/LocalStack.Persistence.Tests/Reliability/PowerLoss.
+#   clang, zlib1g-dev: the native AOT publish of tests/LocalStack.Persistence.Tests/NativeAotTests.cs (the ILCompiler's
+#     documented prerequisites; it links with `clang` and falls back to gcc when clang is not on PATH).
 # Add a package to the list below; it is installed only when dpkg does not already have it.
 set -euo pipefail
-packages=(fuse3 python3-fusepy)
+packages=(fuse3 python3-fusepy clang zlib1g-dev)
 
 if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
   echo "install-test-deps: not a Debian-like system; install ${packages[*]} by hand (tests that need them are ignored without them, outside CI)" >&2

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
@@ -14,6 +13,9 @@ namespace LocalStack.Persistence.AspNetCore.Tests.Readme;
 [NonParallelizable]
 public sealed class ReadmeCodeTests
 {
+    // A hang guard for each README project's build, not a speed assertion.
+    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(5);
+
     private static readonly string[] References =
     [
         "LocalStack.Persistence.dll", "LocalStack.Persistence.AspNetCore.dll",
@@ -76,26 +78,7 @@ public sealed class ReadmeCodeTests
             </Project>
             """);
 
-        var (exitCode, output) = await RunAsync("dotnet", ["build", Path.Combine(folder, name + ".csproj"), "-c", "Release", "-nologo", "-v", "q", "-clp:NoSummary"], folder);
+        var (exitCode, output) = await ChildProcessRunner.RunAsync("dotnet", ["build", Path.Combine(folder, name + ".csproj"), "-c", "Release", "-nologo", "-v", "q", "-clp:NoSummary"], BuildTimeout, folder);
         Assert.That(exitCode, Is.Zero, $"README project '{name}' ({string.Join(", ", files.Keys)}) does not build:\n{output}");
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments, string workingDirectory)
-    {
-        var start = new ProcessStartInfo(program) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // The build of the README project must not reuse this test run's MSBuild node settings.
-        start.Environment.Remove("MSBuildExtensionsPath");
-        start.Environment.Remove("MSBUILD_EXE_PATH");
-        start.Environment.Remove("MSBuildSDKsPath");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
