@@ -55,9 +55,11 @@ internal sealed class SqsQueue
         }
     }
 
-    /// <summary>The live messages, indexed for expiry. Guarded by <see cref="Sync"/>.</summary>
-    [JsonIgnore]
-    public SqsMessageList Queued { get; private set; } = new();
+    /// <summary>
+    /// The live messages, indexed for expiry. Guarded by <see cref="Sync"/>. Internal rather than ignored: the schema
+    /// fingerprint of the golden sets lists every public property, ignored ones included, and the schema is unchanged.
+    /// </summary>
+    internal SqsMessageList Queued { get; private set; } = new();
 
     /// <summary>FIFO deduplication records by key (the deduplication id, prefixed by the group when scoped per group).</summary>
     public Dictionary<string, SqsDeduplicationRecord> Deduplication { get; set; } = new(StringComparer.Ordinal);
