@@ -143,7 +143,7 @@ internal static class SqsAttributes
     {
         var all = new Dictionary<string, string>(queue.Attributes, StringComparer.Ordinal);
         int visible = 0, inFlight = 0, delayed = 0;
-        foreach (var message in queue.Messages)
+        foreach (var message in queue.Queued)
         {
             if (message.IsInFlight(now))
             {

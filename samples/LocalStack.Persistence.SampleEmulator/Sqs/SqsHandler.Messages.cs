@@ -126,7 +126,7 @@ internal sealed partial class SqsHandler
         {
             ThrowIfDeleted(queue);
             var now = backend.NowMilliseconds;
-            DropExpired(queue, now);
+            queue.DropExpired(now);
             var maxSize = queue.IntAttribute(SqsAttributes.MaximumMessageSize);
             if (size > maxSize)
             {
@@ -186,15 +186,15 @@ internal sealed partial class SqsHandler
                 MessageDeduplicationId = queue.IsFifo ? deduplicationId : null,
                 SequenceNumber = sequenceNumber,
             };
-            queue.Messages.Add(message);
+            queue.Queued.Add(message);
             if (deduplicationKey is not null)
             {
-                queue.Deduplication[deduplicationKey] = new SqsDeduplicationRecord
+                queue.AddDeduplication(deduplicationKey, new SqsDeduplicationRecord
                 {
                     MessageId = message.MessageId,
                     SequenceNumber = sequenceNumber,
                     ExpiresAt = now + DeduplicationIntervalMilliseconds,
-                };
+                });
             }
 
             queue.NotifyChanged();
@@ -345,10 +345,9 @@ internal sealed partial class SqsHandler
         lock (queue.Sync)
         {
             ThrowIfDeleted(queue);
-            var index = queue.Messages.FindIndex(m => m.MessageId == messageId);
-            if (index >= 0 && queue.Messages[index].ReceiptHandle == receiptHandle)
+            if (queue.Queued.Find(messageId) is { } node && node.Value.ReceiptHandle == receiptHandle)
             {
-                queue.Messages.RemoveAt(index);
+                queue.Queued.Remove(node);
 
                 // A FIFO group whose in-flight message is gone may deliver its next message.
                 queue.NotifyChanged();
@@ -380,7 +379,7 @@ internal sealed partial class SqsHandler
         {
             ThrowIfDeleted(queue);
             var now = backend.NowMilliseconds;
-            var message = queue.Messages.Find(m => m.MessageId == messageId);
+            var message = queue.Queued.Find(messageId)?.Value;
             if (message is null || message.ReceiptHandle != receiptHandle)
             {
                 throw SqsException.ReceiptHandleIsInvalid(receiptHandle);
@@ -422,7 +421,7 @@ internal sealed partial class SqsHandler
             }
 
             queue.LastPurgeTimestamp = now;
-            queue.Messages.Clear();
+            queue.Queued.Clear();
             queue.NotifyChanged();
         }
     }

@@ -196,7 +196,7 @@ internal sealed partial class SqsHandler
         lock (queue.Sync)
         {
             ThrowIfDeleted(queue);
-            DropExpired(queue, backend.NowMilliseconds);
+            queue.DropExpired(backend.NowMilliseconds);
             all = SqsAttributes.All(queue, backend.NowMilliseconds);
         }
 
@@ -317,20 +317,6 @@ internal sealed partial class SqsHandler
         if (queue.Deleted)
         {
             throw SqsException.QueueDoesNotExist();
-        }
-    }
-
-    /// <summary>Drops messages older than the retention period and expired deduplication records. Call under the queue's lock.</summary>
-    private static void DropExpired(SqsQueue queue, long now)
-    {
-        var retention = queue.IntAttribute(SqsAttributes.MessageRetentionPeriod) * 1000L;
-        queue.Messages.RemoveAll(m => m.SentTimestamp + retention <= now);
-        if (queue.Deduplication.Count > 0)
-        {
-            foreach (var key in queue.Deduplication.Where(d => d.Value.ExpiresAt <= now).Select(d => d.Key).ToList())
-            {
-                queue.Deduplication.Remove(key);
-            }
         }
     }
 

@@ -61,7 +61,7 @@ internal sealed partial class SqsHandler
                 now = backend.NowMilliseconds;
                 (taken, deadLetters, deadLetterArn) = Take(queue, max, visibility ?? queue.IntAttribute(SqsAttributes.VisibilityTimeout), now);
                 changed = queue.Changed;
-                nextChange = queue.Messages.Where(m => m.VisibleAt > now).Select(m => m.VisibleAt).DefaultIfEmpty(long.MaxValue).Min();
+                nextChange = queue.Queued.Where(m => m.VisibleAt > now).Select(m => m.VisibleAt).DefaultIfEmpty(long.MaxValue).Min();
                 if (taken.Count > 0 || now >= deadline)
                 {
                     WriteMessages(json, queue, taken, systemNames, attributeNames);
@@ -101,19 +101,17 @@ internal sealed partial class SqsHandler
     /// </summary>
     private static (List<SqsMessage> Taken, List<SqsMessage> DeadLetters, string? DeadLetterArn) Take(SqsQueue queue, int max, int visibilityTimeout, long now)
     {
-        DropExpired(queue, now);
+        queue.DropExpired(now);
         var redrive = queue.Attributes.TryGetValue(SqsAttributes.RedrivePolicy, out var policy) && policy.Length > 0
             ? SqsAttributes.ParseRedrivePolicy(policy)
             : ((string TargetArn, int MaxReceiveCount)?)null;
         var taken = new List<SqsMessage>();
         var deadLetters = new List<SqsMessage>();
         var blockedGroups = queue.IsFifo ? new HashSet<string>(StringComparer.Ordinal) : null;
-        foreach (var message in queue.Messages)
+        for (LinkedListNode<SqsMessage>? node = queue.Queued.First, next; node is not null && taken.Count < max; node = next)
         {
-            if (taken.Count >= max)
-            {
-                break;
-            }
+            next = node.Next;
+            var message = node.Value;
 
             var group = message.MessageGroupId ?? "";
             if (blockedGroups is not null && blockedGroups.Contains(group))
@@ -130,6 +128,7 @@ internal sealed partial class SqsHandler
             if (redrive is { } r && message.ReceiveCount >= r.MaxReceiveCount)
             {
                 deadLetters.Add(message);
+                queue.Queued.Remove(node);
                 continue;
             }
 
@@ -138,11 +137,6 @@ internal sealed partial class SqsHandler
             message.VisibleAt = now + (visibilityTimeout * 1000L);
             message.ReceiptHandle = SqsReceiptHandle.Create(queue, message);
             taken.Add(message);
-        }
-
-        if (deadLetters.Count > 0)
-        {
-            queue.Messages.RemoveAll(deadLetters.Contains);
         }
 
         return (taken, deadLetters, redrive?.TargetArn);
@@ -163,7 +157,7 @@ internal sealed partial class SqsHandler
                 message.DeadLetterQueueSourceArn = source.Arn;
                 message.ReceiptHandle = null;
                 message.VisibleAt = now;
-                target.Messages.Add(message);
+                target.Queued.Add(message);
             }
 
             target.NotifyChanged();

@@ -19,6 +19,10 @@ internal sealed class SqsStore
 internal sealed class SqsQueue
 {
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _messagesMissing;
+
+    // Deduplication keys by the end of their interval; null until the first DropExpired.
+    private PriorityQueue<string, long>? _deduplicationByExpiry;
 
     public string Name { get; set; } = "";
 
@@ -37,8 +41,25 @@ internal sealed class SqsQueue
     /// <summary>Unix seconds.</summary>
     public long LastModifiedTimestamp { get; set; }
 
-    /// <summary>In send order (for FIFO queues, sequence order).</summary>
-    public List<SqsMessage> Messages { get; set; } = [];
+    /// <summary>
+    /// The snapshot's form of <see cref="Queued"/>: a copy, in send order (for FIFO queues, sequence order). A JSON
+    /// <c>null</c> reads back as <see langword="null"/> for <see cref="SqsStateValidator"/> to refuse.
+    /// </summary>
+    public List<SqsMessage> Messages
+    {
+        get => _messagesMissing ? null! : [.. Queued];
+        set
+        {
+            _messagesMissing = value is null;
+            Queued = new SqsMessageList(value ?? []);
+        }
+    }
+
+    /// <summary>
+    /// The live messages, indexed for expiry. Guarded by <see cref="Sync"/>. Internal rather than ignored: the schema
+    /// fingerprint of the golden sets lists every public property, ignored ones included, and the schema is unchanged.
+    /// </summary>
+    internal SqsMessageList Queued { get; private set; } = new();
 
     /// <summary>FIFO deduplication records by key (the deduplication id, prefixed by the group when scoped per group).</summary>
     public Dictionary<string, SqsDeduplicationRecord> Deduplication { get; set; } = new(StringComparer.Ordinal);
@@ -72,6 +93,33 @@ internal sealed class SqsQueue
         var previous = _changed;
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         previous.TrySetResult();
+    }
+
+    /// <summary>Records a FIFO deduplication id until its interval ends. Call under <see cref="Sync"/>.</summary>
+    public void AddDeduplication(string key, SqsDeduplicationRecord record)
+    {
+        Deduplication[key] = record;
+        _deduplicationByExpiry?.Enqueue(key, record.ExpiresAt);
+    }
+
+    /// <summary>
+    /// Drops the messages older than the retention period (the current one, for every message, as AWS applies a changed
+    /// period) and the deduplication records whose interval ended, at the cost of what is dropped. Call under <see cref="Sync"/>.
+    /// </summary>
+    public void DropExpired(long now)
+    {
+        Queued.RemoveSentAtOrBefore(now - (IntAttribute(SqsAttributes.MessageRetentionPeriod) * 1000L));
+
+        // Built at first use, from what a restore read; kept with the dictionary by AddDeduplication since.
+        var byExpiry = _deduplicationByExpiry ??= new(Deduplication.Select(d => (d.Key, d.Value.ExpiresAt)));
+        while (byExpiry.TryPeek(out var key, out var expiresAt) && expiresAt <= now)
+        {
+            byExpiry.Dequeue();
+            if (Deduplication.TryGetValue(key, out var record) && record.ExpiresAt <= now)
+            {
+                Deduplication.Remove(key);
+            }
+        }
     }
 
     public int IntAttribute(string name) => int.Parse(Attributes[name], System.Globalization.CultureInfo.InvariantCulture);

@@ -76,7 +76,7 @@ internal static class SqsStateValidator
             return "has an invalid sequence counter or deduplication record";
         }
 
-        foreach (var message in queue.Messages)
+        foreach (var message in queue.Queued)
         {
             var problem = message is null ? "is null" : FindMessageProblem(message, fifo);
             if (problem is not null)
