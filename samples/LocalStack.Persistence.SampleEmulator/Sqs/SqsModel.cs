@@ -61,6 +61,9 @@ internal sealed class SqsQueue
     /// </summary>
     internal SqsMessageList Queued { get; private set; } = new();
 
+    /// <summary>Whether the snapshot this queue was read from had <c>"messages": null</c> (checked without copying <see cref="Messages"/>).</summary>
+    internal bool MessagesMissing => _messagesMissing;
+
     /// <summary>FIFO deduplication records by key (the deduplication id, prefixed by the group when scoped per group).</summary>
     public Dictionary<string, SqsDeduplicationRecord> Deduplication { get; set; } = new(StringComparer.Ordinal);
 

@@ -40,7 +40,7 @@ internal static class SqsStateValidator
             return $"names itself '{queue.Name}' of account '{queue.AccountId}' in '{queue.Region}'";
         }
 
-        if (queue.Attributes is null || queue.Tags is null || queue.Messages is null || queue.Deduplication is null)
+        if (queue.Attributes is null || queue.Tags is null || queue.MessagesMissing || queue.Deduplication is null)
         {
             return "lacks its attributes, tags, messages or deduplication records";
         }
