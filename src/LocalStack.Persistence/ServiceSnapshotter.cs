@@ -99,6 +99,7 @@ public sealed class ServiceSnapshotter
             }
             finally
             {
+                context?.ReleaseBlobs();
                 slot.Release();
             }
 
@@ -134,6 +135,8 @@ public sealed class ServiceSnapshotter
             {
                 await Store.FlushAssetGenerationAsync(serviceName, generation, cancellationToken).ConfigureAwait(false);
             }
+
+            pending.Context.FlushBlobs(cancellationToken);
 
             metadata = await Store.WriteAsync(
                 new SnapshotWriteRequest(serviceName, pending.SchemaVersion, generation),

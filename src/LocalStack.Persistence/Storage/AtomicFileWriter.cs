@@ -19,33 +19,31 @@ internal sealed class AtomicFileWriter(IStoreFileSystem fileSystem)
     public static string TempPathFor(string targetPath)
         => $"{targetPath}.{RandomNumberGenerator.GetHexString(32, lowercase: true)}{StateLayout.TempSuffix}";
 
-    public async ValueTask<T> WriteAsync<T>(string targetPath, Func<FileStream, CancellationToken, ValueTask<T>> write, CancellationToken cancellationToken)
+    public ValueTask<T> WriteAsync<T>(string targetPath, Func<FileStream, CancellationToken, ValueTask<T>> write, CancellationToken cancellationToken)
+        => ReplaceAsync(targetPath, (tempPath, ct) => WriteNewFileAsync(tempPath, write, ct), flushFolder: true, cancellationToken);
+
+    /// <summary>
+    /// Lets <paramref name="writeTemp"/> create a durable temp file beside <paramref name="targetPath"/> (written and
+    /// fsynced, or a hard link to a durable file), renames it over the target and, when <paramref name="flushFolder"/>,
+    /// fsyncs the folder. Without it the caller fsyncs the folder before relying on the new name (blobs batch that).
+    /// </summary>
+    public async ValueTask<T> ReplaceAsync<T>(string targetPath, Func<string, CancellationToken, ValueTask<T>> writeTemp, bool flushFolder, CancellationToken cancellationToken)
     {
-        var folder = Path.GetDirectoryName(targetPath)!;
         var tempPath = TempPathFor(targetPath);
         var renamed = false;
         try
         {
-            T result;
-            var file = fileSystem.CreateNewFile(tempPath);
-            try
-            {
-                result = await write(file, cancellationToken).ConfigureAwait(false);
-                fileSystem.FlushToDisk(file);
-            }
-            catch
-            {
-                await DisposeQuietlyAsync(file).ConfigureAwait(false);
-                throw;
-            }
-
-            await file.DisposeAsync().ConfigureAwait(false);
+            var result = await writeTemp(tempPath, cancellationToken).ConfigureAwait(false);
 
             // Last chance to give up: after the rename the new file is committed.
             cancellationToken.ThrowIfCancellationRequested();
             fileSystem.Move(tempPath, targetPath);
             renamed = true;
-            fileSystem.FlushDirectory(folder);
+            if (flushFolder)
+            {
+                fileSystem.FlushDirectory(Path.GetDirectoryName(targetPath)!);
+            }
+
             return result;
         }
         finally
@@ -55,6 +53,26 @@ internal sealed class AtomicFileWriter(IStoreFileSystem fileSystem)
                 TryDelete(tempPath);
             }
         }
+    }
+
+    /// <summary>Creates <paramref name="path"/> (which must not exist), lets <paramref name="write"/> fill it and fsyncs it; on failure the file stays for the caller to delete.</summary>
+    public async ValueTask<T> WriteNewFileAsync<T>(string path, Func<FileStream, CancellationToken, ValueTask<T>> write, CancellationToken cancellationToken)
+    {
+        T result;
+        var file = fileSystem.CreateNewFile(path);
+        try
+        {
+            result = await write(file, cancellationToken).ConfigureAwait(false);
+            fileSystem.FlushToDisk(file);
+        }
+        catch
+        {
+            await DisposeQuietlyAsync(file).ConfigureAwait(false);
+            throw;
+        }
+
+        await file.DisposeAsync().ConfigureAwait(false);
+        return result;
     }
 
     private static async ValueTask DisposeQuietlyAsync(FileStream file)
