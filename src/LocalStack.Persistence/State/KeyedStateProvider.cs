@@ -125,11 +125,22 @@ public abstract class KeyedStateProvider : IServiceStateProvider
     protected virtual ValueTask RestoreWholeStateAsync(SnapshotPayload payload, SnapshotContext context, CancellationToken cancellationToken)
         => throw new SnapshotCorruptException(context?.SnapshotLocation ?? ServiceName, $"it is not a keyed snapshot, and the provider of service '{ServiceName}' does not read snapshots written before it was keyed (override RestoreWholeStateAsync).");
 
+    /// <summary>
+    /// Called at the start of a save, before any record is read: store the blobs the changed records will reference
+    /// (<c>SnapshotContext.StoreBlobAsync</c>), which the synchronous <see cref="TryWriteValue"/> cannot. Called under
+    /// the service's exclusive gate. The default does nothing.
+    /// </summary>
+    /// <param name="context">The save's context.</param>
+    /// <param name="cancellationToken">Cancels the save.</param>
+    /// <returns>A task that completes when the blobs are stored.</returns>
+    protected virtual ValueTask PrepareCaptureAsync(SnapshotContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     /// <inheritdoc />
-    public ValueTask<IStateCapture> CaptureAsync(SnapshotContext context, CancellationToken cancellationToken = default)
+    public async ValueTask<IStateCapture> CaptureAsync(SnapshotContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
         cancellationToken.ThrowIfCancellationRequested();
+        await PrepareCaptureAsync(context, cancellationToken).ConfigureAwait(false);
 
         HashSet<string>? changed;
         long previous;
@@ -165,7 +176,7 @@ public abstract class KeyedStateProvider : IServiceStateProvider
             }
 
             records.WriteEnd();
-            return ValueTask.FromResult<IStateCapture>(new KeyedCapture(this, buffer, changed is not null));
+            return new KeyedCapture(this, buffer, changed is not null);
         }
         catch
         {
