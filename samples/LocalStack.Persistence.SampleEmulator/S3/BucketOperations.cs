@@ -63,8 +63,7 @@ internal sealed partial class BucketOperations(S3Store store, TimeProvider time)
             }
 
             // In-progress uploads do not keep a bucket alive in S3; their parts go with it.
-            orphans = [.. bucket.Uploads.Values.Where(u => !u.Completing).SelectMany(u => u.Parts.Values).Select(p => p.File)];
-            store.RemoveBucket(r.AccountId, bucket.Name);
+            orphans = [.. store.RemoveBucket(r.AccountId, bucket.Name)];
         }
 
         store.DeleteFiles(orphans);

@@ -113,9 +113,9 @@ internal sealed class ListOperations(S3Store store)
             var bucket = store.GetBucket(r.AccountId, r.Bucket!);
             foreach (var key in keys)
             {
-                if (bucket.Objects.Remove(key!, out var removed))
+                if (store.RemoveObject(r.AccountId, bucket, key!) is { } removed)
                 {
-                    deletedFiles.Add(removed.File);
+                    deletedFiles.Add(removed);
                 }
             }
         }

@@ -31,7 +31,7 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
             ObjectHeaders.FromRequest(r.Http, algorithm) with { ChecksumType = algorithm is null ? null : checksumType ?? "COMPOSITE" });
         lock (store.Sync)
         {
-            store.GetBucket(r.AccountId, r.Bucket!).Uploads[upload.UploadId] = upload;
+            store.AddUpload(r.AccountId, store.GetBucket(r.AccountId, r.Bucket!), upload);
         }
 
         if (algorithm is not null)
@@ -164,7 +164,7 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
                 }
             }
 
-            upload.Completing = true; // no new parts, abort or second completion while the object is assembled
+            store.SetCompleting(r.AccountId, r.Bucket!, upload, true); // no new parts, abort or second completion while the object is assembled
         }
 
         var algorithm = upload.Attributes.ChecksumAlgorithm;
@@ -201,7 +201,7 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
             store.DeleteFiles(file);
             lock (store.Sync)
             {
-                upload.Completing = false;
+                store.SetCompleting(r.AccountId, r.Bucket!, upload, false);
             }
 
             throw;
@@ -211,7 +211,10 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
         var item = new S3Object(upload.Key, file, parts.Sum(p => p.Size), etag, BucketOperations.Truncate(time.GetUtcNow()), upload.Attributes, checksumValue, parts.Count);
         lock (store.Sync)
         {
-            store.FindBucket(r.AccountId, r.Bucket!)?.Uploads.Remove(uploadId);
+            if (store.FindBucket(r.AccountId, r.Bucket!) is { } bucket)
+            {
+                store.RemoveUpload(r.AccountId, bucket, uploadId);
+            }
         }
 
         try
@@ -246,7 +249,7 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
         lock (store.Sync)
         {
             upload = FindUpload(r, uploadId);
-            store.GetBucket(r.AccountId, r.Bucket!).Uploads.Remove(uploadId);
+            store.RemoveUpload(r.AccountId, store.GetBucket(r.AccountId, r.Bucket!), uploadId);
         }
 
         store.DeleteFiles(upload.Parts.Values.Select(p => p.File));
@@ -395,8 +398,7 @@ internal sealed class MultipartOperations(S3Store store, ObjectOperations object
             {
                 store.Commit(part.File);
                 var upload = FindUpload(r, uploadId);
-                old = upload.Parts.TryGetValue(part.PartNumber, out var previous) ? previous.File : null;
-                upload.Parts[part.PartNumber] = part;
+                old = store.PutPart(r.AccountId, r.Bucket!, upload, part);
             }
         }
         catch

@@ -100,8 +100,7 @@ internal sealed class ObjectOperations(S3Store store, TimeProvider time)
         string? old;
         lock (store.Sync)
         {
-            var bucket = store.GetBucket(r.AccountId, r.Bucket!);
-            old = bucket.Objects.Remove(r.Key!, out var removed) ? removed.File : null;
+            old = store.RemoveObject(r.AccountId, store.GetBucket(r.AccountId, r.Bucket!), r.Key!);
         }
 
         store.DeleteFiles(old);
@@ -182,12 +181,7 @@ internal sealed class ObjectOperations(S3Store store, TimeProvider time)
             }
             else
             {
-                if (bucket.Objects.TryGetValue(item.Key, out var previous))
-                {
-                    old = previous.File;
-                }
-
-                bucket.Objects[item.Key] = item;
+                old = store.PutObject(r.AccountId, bucket, item);
             }
         }
 

@@ -74,6 +74,19 @@ internal sealed record S3BucketDocument(string Name, string Region, DateTimeOffs
 
 internal sealed record S3UploadDocument(string UploadId, string Key, DateTimeOffset Initiated, ObjectAttributes Attributes, List<S3Part> Parts);
 
+// The keyed records (S3StateProvider): a bucket's own fields, and each object or part with the blob holding its bytes.
+internal sealed record S3BucketRecord(string Region, DateTimeOffset CreationDate);
+
+internal sealed record S3ObjectRecord(S3Object Object, string Blob);
+
+internal sealed record S3UploadRecord(string Key, DateTimeOffset Initiated, ObjectAttributes Attributes);
+
+internal sealed record S3PartRecord(S3Part Part, string Blob);
+
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(S3StateDocument))]
+[JsonSerializable(typeof(S3BucketRecord))]
+[JsonSerializable(typeof(S3ObjectRecord))]
+[JsonSerializable(typeof(S3UploadRecord))]
+[JsonSerializable(typeof(S3PartRecord))]
 internal sealed partial class S3JsonContext : JsonSerializerContext;

@@ -27,13 +27,13 @@ internal static class SampleWorkload
             {
                 var file = WriteFile(store, content);
                 var attributes = new ObjectAttributes("text/plain", new Dictionary<string, string> { ["origin"] = "kit" }, new Dictionary<string, string> { ["cache-control"] = "no-cache" }, null);
-                bucket.Objects[key] = new S3Object(key, file, content.Length, $"\"{Md5(content)}\"", now, attributes, null, null);
+                store.PutObject(AccountId, bucket, new S3Object(key, file, content.Length, $"\"{Md5(content)}\"", now, attributes, null, null));
             }
 
             var upload = new MultipartUpload("kit-upload", "big.bin", now, new ObjectAttributes(null, [], [], null));
             var part = WriteFile(store, "part one");
-            upload.Parts[1] = new S3Part(1, part, 8, Md5("part one"), now, null, null);
-            bucket.Uploads[upload.UploadId] = upload;
+            store.AddUpload(AccountId, bucket, upload);
+            store.PutPart(AccountId, bucket.Name, upload, new S3Part(1, part, 8, Md5("part one"), now, null, null));
         }
     }
 

@@ -8,7 +8,7 @@ using LocalStack.Persistence.SampleEmulator.Tests.Support;
 namespace LocalStack.Persistence.SampleEmulator.Tests.S3;
 
 /// <summary>
-/// S3 state across a crash: metadata from the snapshot, object and part bytes from the hard-linked asset generation;
+/// S3 state across a crash: metadata from the snapshot, object and part bytes from the hard-linked content-addressed blobs;
 /// what changed after the save is gone; an in-progress upload can be finished after the restart.
 /// </summary>
 public sealed class S3PersistenceTests
@@ -124,7 +124,7 @@ public sealed class S3PersistenceTests
     }
 
     [Test]
-    public async Task An_object_file_of_the_committed_generation_replaced_by_a_symbolic_link_is_never_served_and_s3_answers_503_naming_it()
+    public async Task An_object_blob_of_the_committed_snapshot_replaced_by_a_symbolic_link_is_never_served_and_s3_answers_503_naming_it()
     {
         using var volume = new TempDirectory();
         using var outside = new TempDirectory();
@@ -144,8 +144,8 @@ public sealed class S3PersistenceTests
             await first.KillAsync();
         }
 
-        var committed = Directory.GetDirectories(Path.Combine(volume.Path, "state", "s3")).Single(d => Path.GetFileName(d) != "working");
-        var objectFile = Directory.GetFiles(Path.Combine(committed, "objects")).Single();
+        // The object's bytes are a content-addressed blob of the service.
+        var objectFile = Directory.GetFiles(Path.Combine(volume.Path, "state", "s3", "blobs"), "*", SearchOption.AllDirectories).Single();
         File.Delete(objectFile);
         File.CreateSymbolicLink(objectFile, secret);
 
