@@ -105,6 +105,17 @@ public abstract class KeyedStateProvider : IServiceStateProvider
     protected abstract void ApplyRemoval(string key, SnapshotContext context);
 
     /// <summary>
+    /// Called under the service's exclusive gate at the start of a save, before any value is read: the place for
+    /// asynchronous work the records need, such as storing the blobs of the changed records
+    /// (<c>SnapshotContext.StoreBlobAsync</c>) whose ids <see cref="TryWriteValue"/> then writes.
+    /// </summary>
+    /// <param name="context">The save's context.</param>
+    /// <param name="changedKeys">The keys this save writes, or <see langword="null"/> for a full base (every key of <see cref="GetKeys"/>).</param>
+    /// <param name="cancellationToken">Cancels the save.</param>
+    /// <returns>A task that completes when the records can be written.</returns>
+    protected virtual ValueTask OnCapturingAsync(SnapshotContext context, IReadOnlyCollection<string>? changedKeys, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>
     /// Called after every record of a load is applied: check the state as a whole and rebuild indexes. Throw
     /// <see cref="SnapshotCorruptException"/> (<c>context.SnapshotLocation</c>) to refuse the snapshot.
     /// </summary>
@@ -126,7 +137,7 @@ public abstract class KeyedStateProvider : IServiceStateProvider
         => throw new SnapshotCorruptException(context?.SnapshotLocation ?? ServiceName, $"it is not a keyed snapshot, and the provider of service '{ServiceName}' does not read snapshots written before it was keyed (override RestoreWholeStateAsync).");
 
     /// <inheritdoc />
-    public ValueTask<IStateCapture> CaptureAsync(SnapshotContext context, CancellationToken cancellationToken = default)
+    public async ValueTask<IStateCapture> CaptureAsync(SnapshotContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
         cancellationToken.ThrowIfCancellationRequested();
@@ -145,6 +156,7 @@ public abstract class KeyedStateProvider : IServiceStateProvider
         var buffer = new SegmentedBufferWriter();
         try
         {
+            await OnCapturingAsync(context, changed, cancellationToken).ConfigureAwait(false);
             var records = new KeyedRecordWriter(buffer);
             var value = new KeyedValueWriter(context);
             if (changed is null)
@@ -165,7 +177,7 @@ public abstract class KeyedStateProvider : IServiceStateProvider
             }
 
             records.WriteEnd();
-            return ValueTask.FromResult<IStateCapture>(new KeyedCapture(this, buffer, changed is not null));
+            return new KeyedCapture(this, buffer, changed is not null);
         }
         catch
         {
