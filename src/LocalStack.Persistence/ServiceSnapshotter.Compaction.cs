@@ -5,10 +5,12 @@ using LocalStack.Persistence.Storage.Format;
 namespace LocalStack.Persistence;
 
 // Compaction of keyed services: base + deltas folded into a new base, in the background, never under a gate.
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source only signals shutdown; it has no wait handle to release, and the snapshotter lives as long as its store.")]
 public sealed partial class ServiceSnapshotter
 {
     private readonly Dictionary<string, Task> _compactions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _compactionBackoff = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopCompactions = new();
 
     /// <summary>When the chain is folded: past this many deltas, or past this many delta bytes and this fraction of the base.</summary>
     internal CompactionBounds Bounds { get; set; } = CompactionBounds.Default;
@@ -31,6 +33,16 @@ public sealed partial class ServiceSnapshotter
         }
     }
 
+    /// <summary>
+    /// Stops the compactions running now (each leaves the chain as it was: a temp file at most, removed at the next
+    /// start) and waits for them; later commits start none. For the host's shutdown.
+    /// </summary>
+    internal async Task StopCompactionsAsync()
+    {
+        await _stopCompactions.CancelAsync().ConfigureAwait(false);
+        await WhenCompactionsDoneAsync().ConfigureAwait(false);
+    }
+
     private void MaybeStartCompaction(string serviceName)
     {
         if (Store is not FileSystemSnapshotStore store)
@@ -39,7 +51,7 @@ public sealed partial class ServiceSnapshotter
         }
 
         var stats = store.GetChainStats(serviceName);
-        if (!Bounds.IsExceeded(stats))
+        if (!Bounds.IsExceeded(stats) || _stopCompactions.IsCancellationRequested)
         {
             return;
         }
@@ -56,11 +68,15 @@ public sealed partial class ServiceSnapshotter
             {
                 try
                 {
-                    await CompactAsync(serviceName, CancellationToken.None).ConfigureAwait(false);
+                    await CompactAsync(serviceName, _stopCompactions.Token).ConfigureAwait(false);
                     lock (_compactions)
                     {
                         _compactionBackoff.Remove(serviceName);
                     }
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped by the shutdown: the chain is as it was.
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or SnapshotException or ObjectDisposedException or InvalidOperationException)
                 {
