@@ -203,47 +203,18 @@ public abstract class KeyedStateProvider : IServiceStateProvider
         }
 
         // Every delta is opened (and so checked end to end) before the live state is touched.
-        var deltas = new List<(FileSystemSnapshotStore.DeltaFile File, SnapshotReader Reader)>();
-        try
+        var chain = await KeyedChain.OpenAsync(context.Store, ServiceName, payload.Metadata.Generation, cancellationToken).ConfigureAwait(false);
+        await using (chain.ConfigureAwait(false))
         {
-            if (context.Store is FileSystemSnapshotStore store)
-            {
-                foreach (var file in store.ListDeltaFiles(ServiceName, payload.Metadata.Generation))
-                {
-                    var reader = await store.OpenDeltaAsync(file, cancellationToken).ConfigureAwait(false);
-                    deltas.Add((file, reader));
-                    if (reader.Metadata.ServiceName != ServiceName || reader.Metadata.Generation != file.Generation)
-                    {
-                        throw new SnapshotCorruptException(file.Path, $"its header names service '{reader.Metadata.ServiceName}' generation {reader.Metadata.Generation}, not service '{ServiceName}' generation {file.Generation}.");
-                    }
-                }
-            }
-
             Clear();
             Apply(records, context);
-            var last = payload.Metadata.Generation;
-            foreach (var (file, reader) in deltas)
+            for (var i = 0; i < chain.Deltas.Count; i++)
             {
-                using var delta = new KeyedRecordReader(reader.Payload, file.Path);
-                var follows = delta.ReadDeltaPreamble();
-                if (follows != last)
-                {
-                    throw new SnapshotCorruptException(file.Path, $"it follows generation {follows}, but the snapshot before it ends at generation {last}: a delta file in between is missing.");
-                }
-
-                Apply(delta, context);
-                last = file.Generation;
+                chain.ReadDelta(i, record => ApplyOne(record, context));
             }
 
             await OnRestoredAsync(context, cancellationToken).ConfigureAwait(false);
-            Restored(last, allChanged: false);
-        }
-        finally
-        {
-            foreach (var (_, reader) in deltas)
-            {
-                await reader.DisposeAsync().ConfigureAwait(false);
-            }
+            Restored(chain.LastGeneration, allChanged: false);
         }
     }
 
@@ -297,14 +268,19 @@ public abstract class KeyedStateProvider : IServiceStateProvider
     {
         while (records.Read())
         {
-            if (records.Kind == KeyedRecords.Value)
-            {
-                ApplyValue(records.Key, records.ValueSpan, context);
-            }
-            else
-            {
-                ApplyRemoval(records.Key, context);
-            }
+            ApplyOne(records, context);
+        }
+    }
+
+    private void ApplyOne(KeyedRecordReader record, SnapshotContext context)
+    {
+        if (record.Kind == KeyedRecords.Value)
+        {
+            ApplyValue(record.Key, record.ValueSpan, context);
+        }
+        else
+        {
+            ApplyRemoval(record.Key, context);
         }
     }
 }
