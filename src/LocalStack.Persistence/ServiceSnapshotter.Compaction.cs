@@ -1,14 +1,17 @@
 using System.Buffers;
 using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.State;
 using LocalStack.Persistence.Storage.Format;
 
 namespace LocalStack.Persistence;
 
 // Compaction of keyed services: base + deltas folded into a new base, in the background, never under a gate.
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source only signals shutdown; it has no wait handle to release, and the snapshotter lives as long as its store.")]
 public sealed partial class ServiceSnapshotter
 {
     private readonly Dictionary<string, Task> _compactions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _compactionBackoff = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopCompactions = new();
 
     /// <summary>When the chain is folded: past this many deltas, or past this many delta bytes and this fraction of the base.</summary>
     internal CompactionBounds Bounds { get; set; } = CompactionBounds.Default;
@@ -31,23 +34,42 @@ public sealed partial class ServiceSnapshotter
         }
     }
 
+    /// <summary>
+    /// Stops the compactions running now (each leaves the chain as it was: a temp file at most, removed at the next
+    /// start) and waits for them; later commits start none. For the host's shutdown.
+    /// </summary>
+    internal async Task StopCompactionsAsync()
+    {
+        await _stopCompactions.CancelAsync().ConfigureAwait(false);
+        await WhenCompactionsDoneAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>After a delta commit: folds the chain in the background when it passed its bound.</summary>
     private void MaybeStartCompaction(string serviceName)
     {
-        if (Store is not FileSystemSnapshotStore store)
+        if (Store is FileSystemSnapshotStore store && Bounds.IsExceeded(store.GetChainStats(serviceName)))
         {
-            return;
+            StartMaintenance(serviceName, store.GetChainStats(serviceName).DeltaCount, compact: true);
         }
+    }
 
-        var stats = store.GetChainStats(serviceName);
-        if (!Bounds.IsExceeded(stats))
+    /// <summary>After a keyed load: removes, in the background, the blobs no record of the chain references (left by a kill).</summary>
+    internal void StartBlobCollection(string serviceName)
+    {
+        if (Store is FileSystemSnapshotStore)
         {
-            return;
+            StartMaintenance(serviceName, deltaCount: 0, compact: false);
         }
+    }
 
+    /// <summary>One background task per service at a time: a compaction (if asked), then a blob collection.</summary>
+    private void StartMaintenance(string serviceName, int deltaCount, bool compact)
+    {
         lock (_compactions)
         {
-            if (_compactions.ContainsKey(serviceName)
-                || (_compactionBackoff.TryGetValue(serviceName, out var retryAt) && stats.DeltaCount < retryAt))
+            if (_stopCompactions.IsCancellationRequested
+                || _compactions.ContainsKey(serviceName)
+                || (compact && _compactionBackoff.TryGetValue(serviceName, out var retryAt) && deltaCount < retryAt))
             {
                 return;
             }
@@ -56,11 +78,20 @@ public sealed partial class ServiceSnapshotter
             {
                 try
                 {
-                    await CompactAsync(serviceName, CancellationToken.None).ConfigureAwait(false);
+                    if (compact)
+                    {
+                        await CompactAsync(serviceName, _stopCompactions.Token).ConfigureAwait(false);
+                    }
+
+                    await CollectBlobsAsync(serviceName, _stopCompactions.Token).ConfigureAwait(false);
                     lock (_compactions)
                     {
                         _compactionBackoff.Remove(serviceName);
                     }
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped by the shutdown: the chain is as it was.
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or SnapshotException or ObjectDisposedException or InvalidOperationException)
                 {
@@ -68,7 +99,7 @@ public sealed partial class ServiceSnapshotter
                     // delta is reported by the next load, which is where it must fault the service.
                     lock (_compactions)
                     {
-                        _compactionBackoff[serviceName] = Math.Max(stats.DeltaCount * 2, Bounds.MaxDeltas);
+                        _compactionBackoff[serviceName] = Math.Max(deltaCount * 2, Bounds.MaxDeltas);
                     }
                 }
                 finally
@@ -102,18 +133,13 @@ public sealed partial class ServiceSnapshotter
             return null;
         }
 
-        var deltas = new List<(FileSystemSnapshotStore.DeltaFile File, SnapshotReader Reader)>();
         await using (baseReader.ConfigureAwait(false))
         {
-            try
+            var baseMetadata = baseReader.Metadata;
+            var chain = await KeyedChain.OpenAsync(store, serviceName, baseMetadata.Generation, cancellationToken).ConfigureAwait(false);
+            await using (chain.ConfigureAwait(false))
             {
-                var baseMetadata = baseReader.Metadata;
-                foreach (var file in store.ListDeltaFiles(serviceName, baseMetadata.Generation))
-                {
-                    deltas.Add((file, await store.OpenDeltaAsync(file, cancellationToken).ConfigureAwait(false)));
-                }
-
-                if (deltas.Count == 0 || deltas.Any(d => d.Reader.Metadata.SchemaVersion != baseMetadata.SchemaVersion))
+                if (chain.Deltas.Count == 0 || chain.Deltas.Any(d => d.Reader.Metadata.SchemaVersion != baseMetadata.SchemaVersion))
                 {
                     return null; // nothing to fold, or a schema change in the chain: the next full save settles it
                 }
@@ -124,8 +150,14 @@ public sealed partial class ServiceSnapshotter
                     return null; // not a keyed base (deltas never follow one); the next full save settles it
                 }
 
-                var changes = ReadChanges(deltas, baseMetadata.Generation);
-                var request = new SnapshotWriteRequest(serviceName, baseMetadata.SchemaVersion, deltas[^1].File.Generation);
+                // The last record of every key the deltas touch, in chain order (later deltas win).
+                var changes = new Dictionary<string, FoldedRecord>(StringComparer.Ordinal);
+                for (var i = 0; i < chain.Deltas.Count; i++)
+                {
+                    chain.ReadDelta(i, record => changes[record.Key] = new FoldedRecord(record.Kind, [.. record.BlobIds], record.ValueSpan.ToArray()));
+                }
+
+                var request = new SnapshotWriteRequest(serviceName, baseMetadata.SchemaVersion, chain.LastGeneration);
                 return await store.ReplaceBaseAsync(
                     request,
                     baseMetadata.Generation,
@@ -137,39 +169,64 @@ public sealed partial class ServiceSnapshotter
                     },
                     cancellationToken).ConfigureAwait(false);
             }
-            finally
-            {
-                foreach (var (_, reader) in deltas)
-                {
-                    await reader.DisposeAsync().ConfigureAwait(false);
-                }
-            }
         }
     }
 
-    /// <summary>The last record of every key the deltas touch, in chain order (later deltas win).</summary>
-    private static Dictionary<string, FoldedRecord> ReadChanges(List<(FileSystemSnapshotStore.DeltaFile File, SnapshotReader Reader)> deltas, long baseGeneration)
+    /// <summary>
+    /// Removes the service's blobs that no record of its committed chain references (any record, so a blob of a value
+    /// a newer delta replaced stays until a compaction folds it away). Nothing is removed when the chain cannot be read.
+    /// </summary>
+    /// <returns>The number of files removed.</returns>
+    internal async ValueTask<int> CollectBlobsAsync(string serviceName, CancellationToken cancellationToken)
     {
-        var changes = new Dictionary<string, FoldedRecord>(StringComparer.Ordinal);
-        var last = baseGeneration;
-        foreach (var (file, reader) in deltas)
+        if (Store is not FileSystemSnapshotStore store || !store.HasBlobs(serviceName))
         {
-            using var records = new KeyedRecordReader(reader.Payload, file.Path);
-            var follows = records.ReadDeltaPreamble();
-            if (follows != last)
-            {
-                throw new SnapshotCorruptException(file.Path, $"it follows generation {follows}, but the snapshot before it ends at generation {last}: a delta file in between is missing.");
-            }
-
-            while (records.Read())
-            {
-                changes[records.Key] = new FoldedRecord(records.Kind, [.. records.BlobIds], records.ValueSpan.ToArray());
-            }
-
-            last = file.Generation;
+            return 0;
         }
 
-        return changes;
+        return await store.SweepBlobsAsync(serviceName, async ct =>
+        {
+            var live = new HashSet<string>(StringComparer.Ordinal);
+            var baseReader = await store.OpenReadAsync(serviceName, ct).ConfigureAwait(false);
+            if (baseReader is null)
+            {
+                return live;
+            }
+
+            await using (baseReader.ConfigureAwait(false))
+            {
+                var chain = await KeyedChain.OpenAsync(store, serviceName, baseReader.Metadata.Generation, ct).ConfigureAwait(false);
+                await using (chain.ConfigureAwait(false))
+                {
+                    using var baseRecords = new KeyedRecordReader(baseReader.Payload, baseReader.Metadata.Location);
+                    if (!baseRecords.TryReadBaseMagic())
+                    {
+                        // Not keyed: its blobs are unknown to this reader, so none may go.
+                        throw new InvalidOperationException($"Service '{serviceName}' has blobs but its snapshot is not keyed; blobs are collected for keyed services only.");
+                    }
+
+                    void Mark(KeyedRecordReader record)
+                    {
+                        foreach (var blob in record.BlobIds)
+                        {
+                            live.Add(BlobIds.Format(blob));
+                        }
+                    }
+
+                    while (baseRecords.Read())
+                    {
+                        Mark(baseRecords);
+                    }
+
+                    for (var i = 0; i < chain.Deltas.Count; i++)
+                    {
+                        chain.ReadDelta(i, Mark);
+                    }
+                }
+            }
+
+            return live;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Streams the base's records, replacing or dropping the ones the deltas changed, then the keys the deltas added.</summary>

@@ -236,6 +236,12 @@ public sealed partial class ServiceSnapshotter
                 await provider.RestoreAsync(new SnapshotPayload(metadata.SchemaVersion, reader.Payload, metadata), context, CancellationToken.None).ConfigureAwait(false);
                 slot.LastGeneration = Math.Max(slot.LastGeneration, metadata.Generation);
                 StateChangeProgress.Mark(progress, StateChange.Completed);
+                if (provider is KeyedStateProvider)
+                {
+                    // Blobs a killed save stored but never committed are garbage now that the chain is known good.
+                    StartBlobCollection(serviceName);
+                }
+
                 await RunAfterAsync(provider, static (h, s, ct) => h.OnAfterLoadAsync(s, ct), serviceName, CancellationToken.None).ConfigureAwait(false);
                 return metadata;
             }

@@ -13,6 +13,7 @@ var rest = args[1..];
 return args[0] switch
 {
     "store-save-loop" => await StoreSaveLoop.RunAsync(rest),
+    "keyed-save-loop" => await KeyedSaveLoop.RunAsync(rest),
     "inplace-save-loop" => await InPlaceSaveLoop.RunAsync(rest),
     "hold-lock" => await HoldLock.RunAsync(rest),
     "sqlite-staging-loop" => await SqliteStagingLoop.RunAsync(rest),

@@ -17,7 +17,7 @@ namespace LocalStack.Persistence.SampleEmulator.S3;
 /// <remarks>
 /// <para>
 /// <see cref="S3Store"/> reports every key its mutations change and every file the state starts or stops referencing.
-/// A save first stores the bytes of the files referenced since the last save as blobs (<see cref="PrepareCaptureAsync"/>,
+/// A save first stores the bytes of the files referenced since the last save as blobs (<see cref="OnCapturingAsync"/>,
 /// a hard link: object files are never written in place, only created and deleted); the blob id of each file is
 /// remembered, so an unchanged object is never hashed again. An upload being completed is not saved (as before: a load
 /// never sees it half completed).
@@ -48,8 +48,12 @@ internal sealed partial class S3StateProvider : KeyedStateProvider, IStateLifecy
         store.TrackChanges(MarkChanged);
     }
 
-    /// <summary>Stores the bytes of the files referenced since the last committed save as blobs (the exclusive gate is held).</summary>
-    protected override async ValueTask PrepareCaptureAsync(SnapshotContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the bytes of the files referenced since the last committed save as blobs (the exclusive gate is held). The
+    /// store tracks those files itself, so the changed keys are not needed (a full base needs no more: the files of
+    /// unchanged records have their blobs).
+    /// </summary>
+    protected override async ValueTask OnCapturingAsync(SnapshotContext context, IReadOnlyCollection<string>? changedKeys, CancellationToken cancellationToken)
     {
         string[] files;
         lock (_store.Sync)

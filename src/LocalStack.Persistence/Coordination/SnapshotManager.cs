@@ -184,6 +184,7 @@ internal sealed partial class SnapshotManager : ISnapshotManager, IAsyncDisposab
             }
         }
 
+        await _snapshotter.StopCompactionsAsync().ConfigureAwait(false);
         _metrics.Dispose();
     }
 

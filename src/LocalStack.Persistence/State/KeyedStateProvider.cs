@@ -105,6 +105,17 @@ public abstract class KeyedStateProvider : IServiceStateProvider
     protected abstract void ApplyRemoval(string key, SnapshotContext context);
 
     /// <summary>
+    /// Called under the service's exclusive gate at the start of a save, before any value is read: the place for
+    /// asynchronous work the records need, such as storing the blobs of the changed records
+    /// (<c>SnapshotContext.StoreBlobAsync</c>) whose ids <see cref="TryWriteValue"/> then writes.
+    /// </summary>
+    /// <param name="context">The save's context.</param>
+    /// <param name="changedKeys">The keys this save writes, or <see langword="null"/> for a full base (every key of <see cref="GetKeys"/>).</param>
+    /// <param name="cancellationToken">Cancels the save.</param>
+    /// <returns>A task that completes when the records can be written.</returns>
+    protected virtual ValueTask OnCapturingAsync(SnapshotContext context, IReadOnlyCollection<string>? changedKeys, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>
     /// Called after every record of a load is applied: check the state as a whole and rebuild indexes. Throw
     /// <see cref="SnapshotCorruptException"/> (<c>context.SnapshotLocation</c>) to refuse the snapshot.
     /// </summary>
@@ -125,22 +136,11 @@ public abstract class KeyedStateProvider : IServiceStateProvider
     protected virtual ValueTask RestoreWholeStateAsync(SnapshotPayload payload, SnapshotContext context, CancellationToken cancellationToken)
         => throw new SnapshotCorruptException(context?.SnapshotLocation ?? ServiceName, $"it is not a keyed snapshot, and the provider of service '{ServiceName}' does not read snapshots written before it was keyed (override RestoreWholeStateAsync).");
 
-    /// <summary>
-    /// Called at the start of a save, before any record is read: store the blobs the changed records will reference
-    /// (<c>SnapshotContext.StoreBlobAsync</c>), which the synchronous <see cref="TryWriteValue"/> cannot. Called under
-    /// the service's exclusive gate. The default does nothing.
-    /// </summary>
-    /// <param name="context">The save's context.</param>
-    /// <param name="cancellationToken">Cancels the save.</param>
-    /// <returns>A task that completes when the blobs are stored.</returns>
-    protected virtual ValueTask PrepareCaptureAsync(SnapshotContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
     /// <inheritdoc />
     public async ValueTask<IStateCapture> CaptureAsync(SnapshotContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
         cancellationToken.ThrowIfCancellationRequested();
-        await PrepareCaptureAsync(context, cancellationToken).ConfigureAwait(false);
 
         HashSet<string>? changed;
         long previous;
@@ -156,6 +156,7 @@ public abstract class KeyedStateProvider : IServiceStateProvider
         var buffer = new SegmentedBufferWriter();
         try
         {
+            await OnCapturingAsync(context, changed, cancellationToken).ConfigureAwait(false);
             var records = new KeyedRecordWriter(buffer);
             var value = new KeyedValueWriter(context);
             if (changed is null)
@@ -202,47 +203,18 @@ public abstract class KeyedStateProvider : IServiceStateProvider
         }
 
         // Every delta is opened (and so checked end to end) before the live state is touched.
-        var deltas = new List<(FileSystemSnapshotStore.DeltaFile File, SnapshotReader Reader)>();
-        try
+        var chain = await KeyedChain.OpenAsync(context.Store, ServiceName, payload.Metadata.Generation, cancellationToken).ConfigureAwait(false);
+        await using (chain.ConfigureAwait(false))
         {
-            if (context.Store is FileSystemSnapshotStore store)
-            {
-                foreach (var file in store.ListDeltaFiles(ServiceName, payload.Metadata.Generation))
-                {
-                    var reader = await store.OpenDeltaAsync(file, cancellationToken).ConfigureAwait(false);
-                    deltas.Add((file, reader));
-                    if (reader.Metadata.ServiceName != ServiceName || reader.Metadata.Generation != file.Generation)
-                    {
-                        throw new SnapshotCorruptException(file.Path, $"its header names service '{reader.Metadata.ServiceName}' generation {reader.Metadata.Generation}, not service '{ServiceName}' generation {file.Generation}.");
-                    }
-                }
-            }
-
             Clear();
             Apply(records, context);
-            var last = payload.Metadata.Generation;
-            foreach (var (file, reader) in deltas)
+            for (var i = 0; i < chain.Deltas.Count; i++)
             {
-                using var delta = new KeyedRecordReader(reader.Payload, file.Path);
-                var follows = delta.ReadDeltaPreamble();
-                if (follows != last)
-                {
-                    throw new SnapshotCorruptException(file.Path, $"it follows generation {follows}, but the snapshot before it ends at generation {last}: a delta file in between is missing.");
-                }
-
-                Apply(delta, context);
-                last = file.Generation;
+                chain.ReadDelta(i, record => ApplyOne(record, context));
             }
 
             await OnRestoredAsync(context, cancellationToken).ConfigureAwait(false);
-            Restored(last, allChanged: false);
-        }
-        finally
-        {
-            foreach (var (_, reader) in deltas)
-            {
-                await reader.DisposeAsync().ConfigureAwait(false);
-            }
+            Restored(chain.LastGeneration, allChanged: false);
         }
     }
 
@@ -296,14 +268,19 @@ public abstract class KeyedStateProvider : IServiceStateProvider
     {
         while (records.Read())
         {
-            if (records.Kind == KeyedRecords.Value)
-            {
-                ApplyValue(records.Key, records.ValueSpan, context);
-            }
-            else
-            {
-                ApplyRemoval(records.Key, context);
-            }
+            ApplyOne(records, context);
+        }
+    }
+
+    private void ApplyOne(KeyedRecordReader record, SnapshotContext context)
+    {
+        if (record.Kind == KeyedRecords.Value)
+        {
+            ApplyValue(record.Key, record.ValueSpan, context);
+        }
+        else
+        {
+            ApplyRemoval(record.Key, context);
         }
     }
 }

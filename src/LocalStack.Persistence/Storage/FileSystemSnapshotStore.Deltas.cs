@@ -101,6 +101,9 @@ public sealed partial class FileSystemSnapshotStore
         return StatsOf(serviceName).LatestGeneration;
     }
 
+    /// <summary>Whether the service has a blob folder (so a blob collection has something to look at).</summary>
+    internal bool HasBlobs(string serviceName) => Directory.Exists(_layout.BlobsDirectory(serviceName));
+
     /// <summary>How long the service's delta chain is (for the compaction bound).</summary>
     internal ChainStats GetChainStats(string serviceName) => StatsOf(serviceName);
 

@@ -454,7 +454,20 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
         _fileSystem.FlushDirectory(parent);
     }
 
-    /// <summary>Removes what killed writers left: temp files are never loaded.</summary>
+    /// <summary>The generation of a readable base, or 0 (no delta is removed) when there is none or it cannot be read.</summary>
+    private long ReadableBaseGeneration(string statePath)
+    {
+        try
+        {
+            return TryReadHeader(statePath)?.Generation ?? 0;
+        }
+        catch (Exception e) when (e is SnapshotException or IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Removes what killed writers left: temp files are never loaded, nor are deltas that the base covers.</summary>
     private void RemoveTempFiles()
     {
         if (!Directory.Exists(_layout.ApiStatesDirectory) || StateLayout.IsLink(_layout.ApiStatesDirectory))
@@ -470,10 +483,18 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
             }
 
             var removed = false;
+            long? baseGeneration = null;
             foreach (var file in folder.GetFiles())
             {
                 if (StateLayout.IsTempFileName(file.Name))
                 {
+                    _fileSystem.DeleteFile(file.FullName);
+                    removed = true;
+                }
+                else if (StateLayout.TryParseDeltaFileName(file.Name, out var generation)
+                    && generation <= (baseGeneration ??= ReadableBaseGeneration(Path.Combine(folder.FullName, StateLayout.StateFileName))))
+                {
+                    // A delta the base covers: left by a kill between a base's commit and the removal of older deltas.
                     _fileSystem.DeleteFile(file.FullName);
                     removed = true;
                 }

@@ -97,7 +97,7 @@ public sealed class S3HostileRecordTests
     {
         private string _blob = string.Empty;
 
-        protected override async ValueTask PrepareCaptureAsync(SnapshotContext context, CancellationToken cancellationToken)
+        protected override async ValueTask OnCapturingAsync(SnapshotContext context, IReadOnlyCollection<string>? changedKeys, CancellationToken cancellationToken)
             => _blob = await context.StoreBlobAsync(Encoding.UTF8.GetBytes(Bytes), cancellationToken);
 
         protected override IEnumerable<string> GetKeys() => records.Select(r => r.Key);

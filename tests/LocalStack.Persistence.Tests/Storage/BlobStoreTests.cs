@@ -8,30 +8,8 @@ using LocalStack.Persistence.Tests.State;
 namespace LocalStack.Persistence.Tests.Storage;
 
 /// <summary>Content-addressed blobs of <see cref="FileSystemSnapshotStore"/>: layout, deduplication, durability, damage, links, deletion.</summary>
-public sealed class BlobStoreTests
+public sealed class BlobStoreTests : BlobStoreTestBase
 {
-    private const string Service = "s3";
-
-    private readonly List<FileSystemSnapshotStore> _stores = [];
-    private string _root = null!;
-
-    private string StateDirectory => Path.Combine(_root, "state");
-
-    [SetUp]
-    public void CreateFolder() => _root = Directory.CreateTempSubdirectory("lsp-blobs-").FullName;
-
-    [TearDown]
-    public void DeleteFolder()
-    {
-        foreach (var store in _stores)
-        {
-            store.Dispose();
-        }
-
-        _stores.Clear();
-        Directory.Delete(_root, recursive: true);
-    }
-
     [Test]
     public async Task Identical_bytes_are_stored_once_under_their_sha256_in_a_shard_folder()
     {
@@ -321,8 +299,6 @@ public sealed class BlobStoreTests
         Assert.That(await store.GetMetadataAsync(Service), Is.Null);
     }
 
-    internal static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
-
     private static void CopyTree(string source, string destination)
     {
         if (File.Exists(source))
@@ -336,63 +312,5 @@ public sealed class BlobStoreTests
         {
             CopyTree(entry, Path.Combine(destination, Path.GetFileName(entry)));
         }
-    }
-
-    private string BlobPath(string id, string serviceName = Service) => Path.Combine(StateDirectory, serviceName, "blobs", id[..2], id);
-
-    private string[] BlobFiles()
-    {
-        var blobs = Path.Combine(StateDirectory, Service, "blobs");
-        return Directory.Exists(blobs) ? Directory.GetFiles(blobs, "*", SearchOption.AllDirectories) : [];
-    }
-
-    private FileSystemSnapshotStore Open(IStoreFileSystem? fileSystem = null)
-    {
-        var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = StateDirectory }, null, fileSystem ?? StoreFileSystem.Instance);
-        _stores.Add(store);
-        return store;
-    }
-
-    private FileSystemSnapshotStore Reopen(FileSystemSnapshotStore store)
-    {
-        store.Dispose();
-        _stores.Remove(store);
-        return Open();
-    }
-
-    private static Task<List<string>> SaveAsync(ISnapshotStore store, params Func<SnapshotContext, ValueTask<string>>[] blobs)
-        => BlobSaves.SaveAsync(new ServiceSnapshotter(store), Service, blobs);
-
-    private static Task<List<string>> SaveAsync(ISnapshotStore store, Func<SnapshotContext, ValueTask<string>> blob, string serviceName)
-        => BlobSaves.SaveAsync(new ServiceSnapshotter(store), serviceName, blob);
-
-    private static async Task<string> LoadAsync(ISnapshotStore store, Func<SnapshotContext, string> read)
-    {
-        string? result = null;
-        var provider = new RecordingProvider(Service, []) { OnRestore = (c, _) => { result = read(c); return default; } };
-        await new ServiceSnapshotter(store).LoadAsync(provider);
-        return result!;
-    }
-}
-
-/// <summary>Saves that store blobs through a real capture.</summary>
-internal static class BlobSaves
-{
-    /// <summary>Saves a provider whose capture stores <paramref name="blobs"/> in order; returns their ids.</summary>
-    public static async Task<List<string>> SaveAsync(ServiceSnapshotter snapshotter, string serviceName, params Func<SnapshotContext, ValueTask<string>>[] blobs)
-    {
-        var ids = new List<string>();
-        var provider = new RecordingProvider(serviceName, [])
-        {
-            OnCapture = async (context, _) =>
-            {
-                foreach (var blob in blobs)
-                {
-                    ids.Add(await blob(context));
-                }
-            },
-        };
-        await snapshotter.SaveAsync(provider);
-        return ids;
     }
 }

@@ -58,11 +58,18 @@ internal static class KillHarness
     /// <param name="rounds">How many times to start and kill a child, in all.</param>
     /// <param name="seed">Seeds the kill delays and the children's payloads.</param>
     /// <param name="lanes">How many lanes run at once.</param>
-    public static async Task<KillHarnessResult> RunAsync(string mode, string root, int rounds, int seed, int lanes = 2)
+    public static Task<KillHarnessResult> RunAsync(string mode, string root, int rounds, int seed, int lanes = 2)
+        => RunAsync(mode, root, rounds, seed, ServiceName, LoadAsync, lanes);
+
+    /// <summary>As above, for a child that saves service <paramref name="serviceName"/>, checked by <paramref name="load"/>.</summary>
+    /// <param name="load">Loads the service from a freshly opened store: the save it holds, or what is wrong with it.</param>
+    public static async Task<KillHarnessResult> RunAsync(string mode, string root, int rounds, int seed, string serviceName, Func<FileSystemSnapshotStore, Task<(long Save, string? Problem)>> load, int lanes = 2)
     {
         var clock = Stopwatch.StartNew();
         var results = await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(() => RunLaneAsync(
             mode,
+            serviceName,
+            load,
             Path.Combine(root, $"lane{lane}", "state"),
             (rounds / lanes) + (lane < rounds % lanes ? 1 : 0),
             seed + (lane * 1_000_000)))));
@@ -84,7 +91,7 @@ internal static class KillHarness
     }
 
     /// <remarks>After a torn load the service is reset, so that the run goes on (the control tears almost every round) and reports all figures.</remarks>
-    private static async Task<KillHarnessResult> RunLaneAsync(string mode, string stateDirectory, int rounds, int seed)
+    private static async Task<KillHarnessResult> RunLaneAsync(string mode, string serviceName, Func<FileSystemSnapshotStore, Task<(long Save, string? Problem)>> load, string stateDirectory, int rounds, int seed)
     {
         var result = new KillHarnessResult();
         var random = new Random(seed);
@@ -121,24 +128,24 @@ internal static class KillHarness
             result.Acknowledged += Math.Max(0, acknowledged - start);
             var newestAttempted = Math.Max(start, acknowledged) + 1;
 
-            if (TempFiles(stateDirectory).Count > 0)
+            if (TempFiles(stateDirectory, serviceName).Count > 0)
             {
                 result.KillsDuringWrite++;
             }
 
             using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = stateDirectory });
-            if (TempFiles(stateDirectory) is { Count: > 0 } left)
+            if (TempFiles(stateDirectory, serviceName) is { Count: > 0 } left)
             {
                 result.TempFilesAfterOpen++;
                 result.Failures.Add($"round {round}: temp files survived the start-up: {string.Join(", ", left)}");
             }
 
-            var (loaded, problem) = await LoadAsync(store);
+            var (loaded, problem) = await load(store);
             if (problem is not null)
             {
                 result.TornLoads++;
                 result.Failures.Add($"round {round}: torn load (acknowledged {floor}): {problem}");
-                await store.DeleteAsync(ServiceName);
+                await store.DeleteAsync(serviceName);
                 floor = 0;
 
                 continue;
@@ -228,9 +235,9 @@ internal static class KillHarness
         _ => TimeSpan.FromMilliseconds(random.Next(80, 200)),
     };
 
-    internal static List<string> TempFiles(string stateDirectory)
+    internal static List<string> TempFiles(string stateDirectory, string serviceName = ServiceName)
     {
-        var folder = Path.Combine(stateDirectory, "api_states", ServiceName);
+        var folder = Path.Combine(stateDirectory, "api_states", serviceName);
         return Directory.Exists(folder) ? [.. Directory.EnumerateFiles(folder, "*.tmp")] : [];
     }
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Tests.Shared;
 using LocalStack.Persistence.Tests.Support;
 
 namespace LocalStack.Persistence.Tests.Storage;
@@ -26,6 +28,48 @@ public sealed class StoreKillTests
         Assert.That(result.Kills, Is.EqualTo(rounds));
         Assert.That(result.Acknowledged, Is.GreaterThan(0), "the children did save");
         Assert.That(result.KillsDuringWrite, Is.GreaterThan(0), "some kills landed while a temp file was being written");
+    }
+
+    [Test]
+    public async Task Every_load_of_a_keyed_service_after_a_SIGKILL_during_delta_saves_and_compactions_is_complete_and_current()
+    {
+        using var root = new TempDirectory();
+        var rounds = Rounds("LSP_KILL_ROUNDS", DefaultRounds);
+
+        var result = await KillHarness.RunAsync("keyed-save-loop", root.Path, rounds, seed: 3_000_017, KeyedCrashModel.ServiceNameValue, LoadKeyedAsync);
+
+        await TestContext.Out.WriteLineAsync($"keyed kill harness: {result}");
+        Assert.That(result.Failures, Is.Empty);
+        Assert.That(result.Kills, Is.EqualTo(rounds));
+        Assert.That(result.Acknowledged, Is.GreaterThan(rounds), "the children did save");
+        Assert.That(result.KillsDuringWrite, Is.GreaterThan(0), "some kills landed while a delta or a base was being written");
+    }
+
+    /// <summary>Loads the keyed service and checks every record against the state its counter says it is; then no stale delta may be left.</summary>
+    private static async Task<(long Save, string? Problem)> LoadKeyedAsync(FileSystemSnapshotStore store)
+    {
+        var provider = new KeyedCrashModel();
+        try
+        {
+            await new ServiceSnapshotter(store).LoadAsync(provider);
+        }
+        catch (SnapshotException ex)
+        {
+            return (0, ex.Message);
+        }
+
+        var expected = KeyedCrashModel.Expected(provider.Counter);
+        if (!expected.SequenceEqual(provider.Items))
+        {
+            var wrong = expected.Keys.Union(provider.Items.Keys).First(k => expected.GetValueOrDefault(k) != provider.Items.GetValueOrDefault(k));
+            return (provider.Counter, $"save {provider.Counter} loaded with record '{wrong}' = '{provider.Items.GetValueOrDefault(wrong)}', expected '{expected.GetValueOrDefault(wrong)}'");
+        }
+
+        var stats = store.GetChainStats(KeyedCrashModel.ServiceNameValue);
+        var stale = store.ListDeltaFiles(KeyedCrashModel.ServiceNameValue).Where(d => d.Generation <= stats.BaseGeneration).ToList();
+        return stale.Count > 0
+            ? (provider.Counter, $"delta files not newer than the base survived the start-up: {string.Join(", ", stale.Select(d => Path.GetFileName(d.Path)))}")
+            : (provider.Counter, null);
     }
 
     [Test]

@@ -5,8 +5,7 @@ internal static class BlobIds
 {
     public const int HexLength = 64;
 
-    public static bool IsValid(string? blobId)
-        => blobId is { Length: HexLength } && blobId.All(static c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+    public static bool IsValid(string? blobId) => Internal.StateLayout.IsValidBlobId(blobId);
 
     public static bool TryParse(string? blobId, out byte[] raw)
     {
