@@ -280,6 +280,30 @@ public sealed class BlobStoreTests : BlobStoreTestBase
     }
 
     [Test]
+    public async Task Blobs_stored_concurrently_by_one_capture_are_all_stored_and_durable_before_the_commit()
+    {
+        var fileSystem = new RecordingFileSystem();
+        var store = Open(fileSystem);
+        var contents = Enumerable.Range(0, 300).Select(i => Encoding.UTF8.GetBytes($"blob {i}")).ToList();
+        var ids = new List<string>();
+        var provider = new RecordingProvider(Service, [])
+        {
+            OnCapture = async (c, ct) => ids.AddRange(await Task.WhenAll(contents.Select(b => Task.Run(async () => await c.StoreBlobAsync(b, ct), ct)))),
+        };
+
+        await new ServiceSnapshotter(store).SaveAsync(provider);
+
+        Assert.That(ids, Is.EqualTo(contents.Select(Sha)));
+        Assert.That(BlobFiles(), Is.EquivalentTo(ids.Select(id => BlobPath(id))));
+        var stateCreated = fileSystem.Operations.ToList().FindIndex(o => o.Name == RecordingFileSystem.CreateNewFileOp && o.Path.Contains("store.state", StringComparison.Ordinal));
+        var flushedBefore = fileSystem.Operations.Take(stateCreated).Where(o => o.Name == RecordingFileSystem.FlushDirectoryOp).Select(o => o.Path).ToHashSet();
+        Assert.That(ids.Select(id => Path.GetDirectoryName(BlobPath(id))!).Distinct().Where(shard => !flushedBefore.Contains(shard)), Is.Empty, "every shard folder fsynced before the commit");
+        var loaded = new List<string>();
+        await LoadAsync(store, c => { loaded.AddRange(ids.Select(c.GetBlobPath)); return ""; });
+        Assert.That(loaded, Is.EqualTo(ids.Select(id => BlobPath(id))));
+    }
+
+    [Test]
     public async Task A_cancelled_store_leaves_no_temp_file_and_commits_nothing()
     {
         var store = Open();
