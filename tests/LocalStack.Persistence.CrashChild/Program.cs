@@ -17,6 +17,7 @@ return args[0] switch
     "inplace-save-loop" => await InPlaceSaveLoop.RunAsync(rest),
     "hold-lock" => await HoldLock.RunAsync(rest),
     "sqlite-staging-loop" => await SqliteStagingLoop.RunAsync(rest),
+    "blob-save-loop" => await BlobSaveLoop.RunAsync(rest),
     _ => Unknown(args[0]),
 };
 

@@ -263,11 +263,6 @@ public sealed class SnapshotContext
     public string GetBlobPath(string blobId)
     {
         ThrowIfNot(SnapshotOperation.Load, nameof(GetBlobPath));
-        if (!IsValidBlobId(blobId))
-        {
-            throw new ArgumentException($"'{blobId}' is not a blob id: a blob id is 64 lower-case hex characters (the SHA-256 of the blob's bytes).", nameof(blobId));
-        }
-
         var store = BlobStore(nameof(GetBlobPath));
         lock (_verifiedBlobs)
         {
@@ -277,7 +272,7 @@ public sealed class SnapshotContext
             }
         }
 
-        // Hashed outside the lock: blobs of one load may be checked in parallel.
+        // Checks the id first; hashed outside the lock: blobs of one load may be checked in parallel.
         var path = store.GetVerifiedBlobPath(ServiceName, blobId);
         lock (_verifiedBlobs)
         {
@@ -290,19 +285,7 @@ public sealed class SnapshotContext
     /// <summary>Whether <paramref name="blobId"/> has the form of a blob id: 64 lower-case hex characters. Check ids read from a payload with it.</summary>
     /// <param name="blobId">The id to check.</param>
     /// <returns><see langword="true"/> when it is a well-formed blob id.</returns>
-    public static bool IsValidBlobId(string? blobId) => FileSystemSnapshotStore.IsValidBlobId(blobId);
-
-    /// <summary>Whether this save stored or reused blobs.</summary>
-    internal bool BlobsStored
-    {
-        get
-        {
-            lock (_stagingLock)
-            {
-                return _blobSession is not null;
-            }
-        }
-    }
+    public static bool IsValidBlobId(string? blobId) => StateLayout.IsValidBlobId(blobId);
 
     /// <summary>Makes the blobs of this save durable; called before the state file is committed.</summary>
     internal void FlushBlobs(CancellationToken cancellationToken)

@@ -202,9 +202,6 @@ public sealed partial class FileSystemSnapshotStore
         }
     }
 
-    /// <summary>Whether <paramref name="blobId"/> is 64 lower-case hex characters.</summary>
-    internal static bool IsValidBlobId(string? blobId) => StateLayout.IsValidBlobId(blobId);
-
     private static void ThrowIfInvalidBlobId(string? blobId)
     {
         if (!StateLayout.IsValidBlobId(blobId))
@@ -246,27 +243,23 @@ public sealed partial class FileSystemSnapshotStore
     /// <summary>Refuses links on the way to a shard (once per capture) and creates the shard when it is missing.</summary>
     private void PrepareShard(BlobSession session, string shard)
     {
-        if (!session.AddShard(shard))
+        // Concurrent stores of one capture may both get here for a new shard: checking and creating twice is harmless,
+        // while a store that skipped ahead before the shard exists would fail.
+        if (session.HasShard(shard))
         {
             return;
         }
 
-        try
+        _layout.ThrowIfLinked(shard);
+        if (!Directory.Exists(shard))
         {
-            _layout.ThrowIfLinked(shard);
-            if (!Directory.Exists(shard))
-            {
-                EnsureDirectory(Path.GetDirectoryName(shard)!);
+            EnsureDirectory(Path.GetDirectoryName(shard)!);
 
-                // Its entry in blobs/ is made durable by FlushBlobs before the save commits, once for all new shards.
-                _fileSystem.CreateDirectory(shard);
-            }
+            // Its entry in blobs/ is made durable by FlushBlobs before the save commits, once for all new shards.
+            _fileSystem.CreateDirectory(shard);
         }
-        catch
-        {
-            session.RemoveShard(shard);
-            throw;
-        }
+
+        session.AddShard(shard);
     }
 
     private async ValueTask<bool> LinkOrCopyAsync(string serviceName, string sourcePath, FileStamp? hashed, string blobId, string temp, CancellationToken cancellationToken)
@@ -433,19 +426,19 @@ public sealed partial class FileSystemSnapshotStore
             }
         }
 
-        internal bool AddShard(string shard)
+        internal bool HasShard(string shard)
         {
             lock (_shards)
             {
-                return _shards.Add(shard);
+                return _shards.Contains(shard);
             }
         }
 
-        internal void RemoveShard(string shard)
+        internal void AddShard(string shard)
         {
             lock (_shards)
             {
-                _shards.Remove(shard);
+                _shards.Add(shard);
             }
         }
 

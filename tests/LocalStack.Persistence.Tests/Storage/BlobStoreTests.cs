@@ -280,6 +280,78 @@ public sealed class BlobStoreTests : BlobStoreTestBase
     }
 
     [Test]
+    public async Task Blobs_stored_concurrently_by_one_capture_are_all_stored_and_durable_before_the_commit()
+    {
+        var fileSystem = new RecordingFileSystem();
+        var store = Open(fileSystem);
+        var contents = Enumerable.Range(0, 300).Select(i => Encoding.UTF8.GetBytes($"blob {i}")).ToList();
+        var ids = new List<string>();
+        var provider = new RecordingProvider(Service, [])
+        {
+            OnCapture = async (c, ct) => ids.AddRange(await Task.WhenAll(contents.Select(b => Task.Run(async () => await c.StoreBlobAsync(b, ct), ct)))),
+        };
+
+        await new ServiceSnapshotter(store).SaveAsync(provider);
+
+        Assert.That(ids, Is.EqualTo(contents.Select(Sha)));
+        Assert.That(BlobFiles(), Is.EquivalentTo(ids.Select(id => BlobPath(id))));
+        var stateCreated = fileSystem.Operations.ToList().FindIndex(o => o.Name == RecordingFileSystem.CreateNewFileOp && o.Path.Contains("store.state", StringComparison.Ordinal));
+        var flushedBefore = fileSystem.Operations.Take(stateCreated).Where(o => o.Name == RecordingFileSystem.FlushDirectoryOp).Select(o => o.Path).ToHashSet();
+        Assert.That(ids.Select(id => Path.GetDirectoryName(BlobPath(id))!).Distinct().Where(shard => !flushedBefore.Contains(shard)), Is.Empty, "every shard folder fsynced before the commit");
+        var loaded = new List<string>();
+        await LoadAsync(store, c => { loaded.AddRange(ids.Select(c.GetBlobPath)); return ""; });
+        Assert.That(loaded, Is.EqualTo(ids.Select(id => BlobPath(id))));
+    }
+
+    [Test]
+    public async Task A_store_never_writes_into_a_shard_folder_that_another_store_of_the_capture_is_still_creating()
+    {
+        // Two contents whose ids share a shard; the first store's creation of that shard is held until the second store
+        // either creates it too (waits its turn: fine) or tries to write its blob into it (races ahead: the folder is missing).
+        var first = Encoding.UTF8.GetBytes("first");
+        var second = Enumerable.Range(0, 100_000).Select(i => Encoding.UTF8.GetBytes($"second {i}")).First(b => Sha(b)[..2] == Sha(first)[..2]);
+        var shard = Path.GetDirectoryName(BlobPath(Sha(first)))!;
+        using var secondArrived = new ManualResetEventSlim();
+        var held = 0;
+        var wroteIntoMissingShard = false;
+        var firstHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fileSystem = new RecordingFileSystem
+        {
+            Fail = o =>
+            {
+                if (o.Name == RecordingFileSystem.CreateDirectoryOp && o.Path == shard && Interlocked.Exchange(ref held, 1) == 0)
+                {
+                    // The timeout is a safety net, not the synchronization: the second store arrives as soon as it runs.
+                    firstHeld.SetResult();
+                    secondArrived.Wait(TimeSpan.FromSeconds(30));
+                }
+                else if (Path.GetDirectoryName(o.Path) == shard || o.Path == shard)
+                {
+                    wroteIntoMissingShard |= o.Name == RecordingFileSystem.CreateNewFileOp && !Directory.Exists(shard);
+                    secondArrived.Set();
+                }
+
+                return null;
+            },
+        };
+        var store = Open(fileSystem);
+        var provider = new RecordingProvider(Service, [])
+        {
+            OnCapture = async (c, ct) =>
+            {
+                var storingFirst = Task.Run(async () => await c.StoreBlobAsync(first, ct), ct);
+                await firstHeld.Task;
+                await Task.WhenAll(storingFirst, Task.Run(async () => await c.StoreBlobAsync(second, ct), ct));
+            },
+        };
+
+        await new ServiceSnapshotter(store).SaveAsync(provider);
+
+        Assert.That(wroteIntoMissingShard, Is.False, "a blob file was created before its shard folder existed");
+        Assert.That(BlobFiles(), Is.EquivalentTo(new[] { BlobPath(Sha(first)), BlobPath(Sha(second)) }));
+    }
+
+    [Test]
     public async Task A_cancelled_store_leaves_no_temp_file_and_commits_nothing()
     {
         var store = Open();
