@@ -147,9 +147,11 @@ public static class ProviderChecks
             {
                 var valid = await baselineHarness.SaveAsync(provider, "the save of the valid state", cancellationToken).ConfigureAwait(false);
                 JsonNode baseline;
+                var keyed = KeyedPayloads.IsKeyedBase(valid.Payload);
                 try
                 {
-                    baseline = JsonNode.Parse(valid.Payload) ?? throw Expect.Failure($"the payload of service '{serviceName}' is JSON null; there is nothing to mutate.");
+                    baseline = (keyed ? KeyedPayloads.ToJson(valid.Payload, valid.Metadata.Location) : JsonNode.Parse(valid.Payload))
+                        ?? throw Expect.Failure($"the payload of service '{serviceName}' is JSON null; there is nothing to mutate.");
                 }
                 catch (JsonException e)
                 {
@@ -164,7 +166,12 @@ public static class ProviderChecks
                 {
                     var seed = options.Seed + i;
                     var hostile = new PayloadMutator(new Random(seed), options.HugeStringBytes).Mutate(baseline);
-                    var outcome = await FeedAsync(serviceName, metadata, assets, hostile, createEmpty, provider, cancellationToken).ConfigureAwait(false);
+                    if (keyed)
+                    {
+                        hostile = KeyedPayloads.ToPayload(hostile);
+                    }
+
+                    var outcome = await FeedAsync(serviceName, metadata, assets, baselineHarness.BlobsDirectory(serviceName), hostile, createEmpty, provider, cancellationToken).ConfigureAwait(false);
                     if (outcome is null)
                     {
                         served++;
@@ -220,13 +227,18 @@ public static class ProviderChecks
         => PersistenceCheckReport.RunAsync(All(createWithState, createEmpty, options), cancellationToken);
 
     /// <summary>Feeds one hostile payload to a fresh provider: <see langword="null"/> when served correctly, empty when refused, otherwise the problem.</summary>
-    private static async Task<string?> FeedAsync(string serviceName, SnapshotMetadata valid, string? assets, HostilePayload hostile, Func<IServiceStateProvider> createEmpty, IServiceStateProvider original, CancellationToken cancellationToken)
+    private static async Task<string?> FeedAsync(string serviceName, SnapshotMetadata valid, string? assets, string? blobs, HostilePayload hostile, Func<IServiceStateProvider> createEmpty, IServiceStateProvider original, CancellationToken cancellationToken)
     {
         var harness = ProviderHarness.Create();
         await using (harness.ConfigureAwait(false))
         {
             // The same generation and asset files as the valid save: only the payload is hostile.
             await harness.StageAssetsAsync(serviceName, valid.Generation, assets, cancellationToken).ConfigureAwait(false);
+            if (blobs is not null)
+            {
+                ProviderHarness.CopyTree(blobs, harness.BlobsDirectory(serviceName)!, static _ => true);
+            }
+
             await harness.Store.WriteAsync(new SnapshotWriteRequest(serviceName, valid.SchemaVersion, valid.Generation), (stream, ct) => stream.WriteAsync(hostile.Payload, ct), cancellationToken).ConfigureAwait(false);
             var fresh = CreateEmpty(createEmpty, original);
             try
