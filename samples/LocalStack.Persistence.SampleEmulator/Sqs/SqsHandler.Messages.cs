@@ -126,7 +126,7 @@ internal sealed partial class SqsHandler
         {
             ThrowIfDeleted(queue);
             var now = backend.NowMilliseconds;
-            queue.DropExpired(now);
+            queue.DropExpired(now, Changes);
             var maxSize = queue.IntAttribute(SqsAttributes.MaximumMessageSize);
             if (size > maxSize)
             {
@@ -164,6 +164,7 @@ internal sealed partial class SqsHandler
                 }
 
                 sequenceNumber = (++queue.SequenceCounter).ToString("D20", CultureInfo.InvariantCulture);
+                Changes.Queue(queue);
             }
             else if (deduplicationId is not null)
             {
@@ -187,6 +188,7 @@ internal sealed partial class SqsHandler
                 SequenceNumber = sequenceNumber,
             };
             queue.Queued.Add(message);
+            Changes.Message(queue, message);
             if (deduplicationKey is not null)
             {
                 queue.AddDeduplication(deduplicationKey, new SqsDeduplicationRecord
@@ -195,6 +197,7 @@ internal sealed partial class SqsHandler
                     SequenceNumber = sequenceNumber,
                     ExpiresAt = now + DeduplicationIntervalMilliseconds,
                 });
+                Changes.Deduplication(queue, deduplicationKey);
             }
 
             queue.NotifyChanged();
@@ -339,7 +342,7 @@ internal sealed partial class SqsHandler
     }
 
     /// <summary>Deletes the message when the handle is its latest receipt; an older handle succeeds without deleting, as in AWS.</summary>
-    private static void Delete(SqsQueue queue, string receiptHandle)
+    private void Delete(SqsQueue queue, string receiptHandle)
     {
         var messageId = SqsReceiptHandle.MessageIdFor(queue, receiptHandle);
         lock (queue.Sync)
@@ -348,6 +351,7 @@ internal sealed partial class SqsHandler
             if (queue.Queued.Find(messageId) is { } node && node.Value.ReceiptHandle == receiptHandle)
             {
                 queue.Queued.Remove(node);
+                Changes.Message(queue, node.Value);
 
                 // A FIFO group whose in-flight message is gone may deliver its next message.
                 queue.NotifyChanged();
@@ -391,6 +395,7 @@ internal sealed partial class SqsHandler
             }
 
             message.VisibleAt = now + (visibilityTimeout * 1000L);
+            Changes.Message(queue, message);
             queue.NotifyChanged();
         }
     }
@@ -421,6 +426,8 @@ internal sealed partial class SqsHandler
             }
 
             queue.LastPurgeTimestamp = now;
+            Changes.Queue(queue);
+            Changes.AllMessages(queue);
             queue.Queued.Clear();
             queue.NotifyChanged();
         }
