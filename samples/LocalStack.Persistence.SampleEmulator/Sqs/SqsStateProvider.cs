@@ -41,19 +41,20 @@ internal sealed class SqsStateProvider : KeyedStateProvider
 
     protected override IEnumerable<string> GetKeys()
     {
+        // Keyed by where the queue is (as the handlers mark it: a live queue's name, account and region are where it is).
         foreach (var entry in Stores)
         {
-            foreach (var queue in entry.Store.Queues.Values)
+            foreach (var (name, queue) in entry.Store.Queues)
             {
-                yield return SqsRecordKeys.Queue(queue.AccountId, queue.Region, queue.Name);
+                yield return SqsRecordKeys.Queue(entry.AccountId, entry.Region, name);
                 foreach (var message in queue.Queued)
                 {
-                    yield return SqsRecordKeys.Message(queue.AccountId, queue.Region, queue.Name, message.MessageId);
+                    yield return SqsRecordKeys.Message(entry.AccountId, entry.Region, name, message.MessageId);
                 }
 
                 foreach (var key in queue.Deduplication.Keys)
                 {
-                    yield return SqsRecordKeys.Deduplication(queue.AccountId, queue.Region, queue.Name, key);
+                    yield return SqsRecordKeys.Deduplication(entry.AccountId, entry.Region, name, key);
                 }
             }
         }

@@ -119,10 +119,10 @@ internal sealed class InProcessSqs : IAsyncDisposable
     /// The state a new provider loads from a copy of the volume's state folder (the emulator holds the folder's lock;
     /// a copy reads the same committed files).
     /// </summary>
-    public static async Task<SqsBackend> LoadCopyAsync(string volume)
+    public static async Task<SqsBackend> LoadCopyAsync(string volume, string stateFolder = "state")
     {
         using var copy = new TempDirectory();
-        CopyFolder(Path.Combine(volume, "state"), copy.Path);
+        CopyFolder(Path.Combine(volume, stateFolder), copy.Path);
         using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = copy.Path });
         var backend = new SqsBackend(new FakeTimeProvider());
         await new ServiceSnapshotter(store).LoadAsync(new SqsStateProvider(backend));
