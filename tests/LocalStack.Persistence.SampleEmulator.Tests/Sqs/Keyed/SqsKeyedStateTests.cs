@@ -107,7 +107,17 @@ public sealed class SqsKeyedStateTests
             });
         }
 
-        var before = JsonSerializer.SerializeToUtf8Bytes(backend.Stores, SqsStateProvider.Document).Length;
+        // Before: every save wrote the whole JSON document (written here as the old provider did, through a store).
+        var document = JsonSerializer.SerializeToUtf8Bytes(backend.Stores, SqsStateProvider.Document);
+        using var v1 = new TempDirectory();
+        long v1File;
+        using (var v1Store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = v1.Path }))
+        {
+            v1File = (await v1Store.WriteAsync(new SnapshotWriteRequest("sqs", 1, 1), (stream, ct) => stream.WriteAsync(document, ct))).FileLength;
+        }
+
+        using var v1Read = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = v1.Path });
+        var v1Load = await TimedLoadAsync(v1Read, backend);
         using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = dir.Path });
         var snapshotter = new ServiceSnapshotter(store);
         var provider = new SqsStateProvider(backend);
@@ -130,19 +140,28 @@ public sealed class SqsKeyedStateTests
         Assert.That(DeltaFiles(dir.Path), Has.Length.EqualTo(50));
         var withDeltas = await TimedLoadAsync(store, backend);
         TestContext.Out.WriteLine(
-            $"{Messages:N0} messages: JSON document (the whole save before) {before:N0} B; keyed base {full.FileLength:N0} B; " +
+            $"{Messages:N0} messages: before, every save wrote the JSON document of {document.Length:N0} B as a {v1File:N0} B file (load {v1Load.TotalMilliseconds:N0} ms); keyed base {full.FileLength:N0} B; " +
             $"delta after one SendMessage {new FileInfo(delta.Location).Length:N0} B, process write_bytes for that save {written:N0} B; " +
             $"load base {baseOnly.TotalMilliseconds:N0} ms, base + 50 deltas {withDeltas.TotalMilliseconds:N0} ms");
     }
 
     private static async Task<TimeSpan> TimedLoadAsync(FileSystemSnapshotStore store, SqsBackend live)
     {
-        var loaded = new SqsBackend(new FakeTimeProvider(Start));
-        var watch = Stopwatch.StartNew();
-        await new ServiceSnapshotter(store).LoadAsync(new SqsStateProvider(loaded));
-        var elapsed = watch.Elapsed;
-        Assert.That(InProcessSqs.Canonical(loaded), Is.EqualTo(InProcessSqs.Canonical(live)));
-        return elapsed;
+        // The best of three loads (the machine is shared).
+        var best = TimeSpan.MaxValue;
+        SqsBackend? loaded = null;
+        for (var i = 0; i < 3; i++)
+        {
+            loaded = null;
+            GC.Collect();
+            loaded = new SqsBackend(new FakeTimeProvider(Start));
+            var watch = Stopwatch.StartNew();
+            await new ServiceSnapshotter(store).LoadAsync(new SqsStateProvider(loaded));
+            best = watch.Elapsed < best ? watch.Elapsed : best;
+        }
+
+        Assert.That(InProcessSqs.Canonical(loaded!), Is.EqualTo(InProcessSqs.Canonical(live)));
+        return best;
     }
 
     /// <summary>The bytes this process caused to be written to storage so far (Linux <c>/proc/self/io</c>), or 0 elsewhere.</summary>
