@@ -145,6 +145,30 @@ public sealed class SqsKeyedStateTests
             $"load base {baseOnly.TotalMilliseconds:N0} ms, base + 50 deltas {withDeltas.TotalMilliseconds:N0} ms");
     }
 
+    /// <summary>The same chain of 50 one-message deltas on a base of one queue: what a delta costs a load apart from the state's size.</summary>
+    [Test]
+    public async Task A_chain_of_50_deltas_on_a_small_base_loads_to_the_live_state()
+    {
+        using var dir = new TempDirectory();
+        var backend = new SqsBackend(new FakeTimeProvider(Start));
+        var handler = new SqsHandler(backend);
+        await SampleWorkload.CallAsync(handler, Prefix + "CreateQueue", """{"QueueName":"small"}""");
+        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = dir.Path });
+        var snapshotter = new ServiceSnapshotter(store);
+        var provider = new SqsStateProvider(backend);
+        await snapshotter.SaveAsync(provider);
+        var baseOnly = await TimedLoadAsync(store, backend);
+        for (var i = 0; i < 50; i++)
+        {
+            await SampleWorkload.CallAsync(handler, Prefix + "SendMessage", $$"""{"QueueUrl":"{{QueueUrl("small")}}","MessageBody":"delta {{i}}"}""");
+            await snapshotter.SaveAsync(provider);
+        }
+
+        Assert.That(DeltaFiles(dir.Path), Has.Length.EqualTo(50));
+        var withDeltas = await TimedLoadAsync(store, backend);
+        TestContext.Out.WriteLine($"one queue: load base {baseOnly.TotalMilliseconds:N1} ms, base + 50 deltas {withDeltas.TotalMilliseconds:N1} ms");
+    }
+
     private static async Task<TimeSpan> TimedLoadAsync(FileSystemSnapshotStore store, SqsBackend live)
     {
         // The best of three loads (the machine is shared).
