@@ -116,6 +116,8 @@ internal sealed partial class SqsHandler
 
         var groupId = entry.String("MessageGroupId");
         var deduplicationId = entry.String("MessageDeduplicationId");
+        ValidateFifoId("MessageGroupId", groupId);
+        ValidateFifoId("MessageDeduplicationId", deduplicationId);
         var md5OfBody = SqsChecksums.Md5OfBody(body);
         var md5OfAttributes = SqsChecksums.Md5OfAttributes(attributes);
         var md5OfSystem = SqsChecksums.Md5OfSystemAttributes(traceHeader);
@@ -202,6 +204,18 @@ internal sealed partial class SqsHandler
 
             queue.NotifyChanged();
             return new SentMessage(message.MessageId, md5OfBody, md5OfAttributes, md5OfSystem, sequenceNumber);
+        }
+    }
+
+    /// <summary>
+    /// AWS's rule for group and deduplication ids: up to 128 alphanumeric or punctuation characters. It also bounds the
+    /// key of a deduplication record (<see cref="SqsRecordKeys"/>), checked here before anything changes.
+    /// </summary>
+    private static void ValidateFifoId(string parameter, string? value)
+    {
+        if (value is { Length: > 0 } && (value.Length > 128 || !value.All(c => c is >= '!' and <= '~')))
+        {
+            throw SqsException.InvalidParameterValue($"Value {(value.Length > 128 ? value[..128] + "..." : value)} for parameter {parameter} is invalid. Reason: it must be 1 to 128 alphanumeric or punctuation characters.");
         }
     }
 

@@ -145,6 +145,23 @@ public sealed class SqsKeyedStateTests
             $"load base {baseOnly.TotalMilliseconds:N0} ms, base + 50 deltas {withDeltas.TotalMilliseconds:N0} ms");
     }
 
+    /// <summary>
+    /// A deduplication id past AWS's 128 characters would make a record key past the 1,024 bytes a key may have: the
+    /// send is refused before it enqueues anything (not half-applied, with the record unsaved).
+    /// </summary>
+    [Test]
+    public async Task A_fifo_id_longer_than_AWS_allows_is_refused_before_the_queue_changes()
+    {
+        var backend = new SqsBackend(new FakeTimeProvider(Start));
+        _ = new SqsStateProvider(backend);
+        var handler = new SqsHandler(backend);
+        await SampleWorkload.CallAsync(handler, Prefix + "CreateQueue", """{"QueueName":"ids.fifo","Attributes":{"FifoQueue":"true"}}""");
+        var id = new string('d', 1000);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => SampleWorkload.CallAsync(handler, Prefix + "SendMessage", $$"""{"QueueUrl":"{{QueueUrl("ids.fifo")}}","MessageBody":"x","MessageGroupId":"g","MessageDeduplicationId":"{{id}}"}"""));
+        Assert.That(refused!.Message, Does.Contain("InvalidParameterValue"));
+        Assert.That(backend.GetQueue(SampleWorkload.AccountId, SampleWorkload.Region, "ids.fifo").Queued.Count, Is.Zero);
+    }
+
     /// <summary>The same chain of 50 one-message deltas on a base of one queue: what a delta costs a load apart from the state's size.</summary>
     [Test]
     public async Task A_chain_of_50_deltas_on_a_small_base_loads_to_the_live_state()
