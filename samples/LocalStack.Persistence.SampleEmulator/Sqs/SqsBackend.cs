@@ -8,7 +8,13 @@ internal sealed class SqsBackend(TimeProvider time)
     public TimeProvider Time { get; } = time;
 
     /// <summary>The live state; loads and resets replace its contents in place (<see cref="SqsStateProvider"/>).</summary>
-    public AccountRegionStore<SqsStore> Stores { get; } = new((_, _) => new SqsStore());
+    public AccountRegionStore<SqsStore> Stores { get; } = new(NewStore);
+
+    /// <summary>The empty store of an account and region.</summary>
+    public static SqsStore NewStore(string accountId, string region) => new();
+
+    /// <summary>Where the handlers report what they change, for the provider's incremental saves.</summary>
+    public SqsChanges Changes { get; } = new();
 
     public long NowMilliseconds => Time.GetUtcNow().ToUnixTimeMilliseconds();
 

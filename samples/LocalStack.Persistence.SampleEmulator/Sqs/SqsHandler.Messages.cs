@@ -116,6 +116,8 @@ internal sealed partial class SqsHandler
 
         var groupId = entry.String("MessageGroupId");
         var deduplicationId = entry.String("MessageDeduplicationId");
+        ValidateFifoId("MessageGroupId", groupId);
+        ValidateFifoId("MessageDeduplicationId", deduplicationId);
         var md5OfBody = SqsChecksums.Md5OfBody(body);
         var md5OfAttributes = SqsChecksums.Md5OfAttributes(attributes);
         var md5OfSystem = SqsChecksums.Md5OfSystemAttributes(traceHeader);
@@ -126,7 +128,7 @@ internal sealed partial class SqsHandler
         {
             ThrowIfDeleted(queue);
             var now = backend.NowMilliseconds;
-            queue.DropExpired(now);
+            queue.DropExpired(now, Changes);
             var maxSize = queue.IntAttribute(SqsAttributes.MaximumMessageSize);
             if (size > maxSize)
             {
@@ -164,6 +166,7 @@ internal sealed partial class SqsHandler
                 }
 
                 sequenceNumber = (++queue.SequenceCounter).ToString("D20", CultureInfo.InvariantCulture);
+                Changes.Queue(queue);
             }
             else if (deduplicationId is not null)
             {
@@ -187,6 +190,7 @@ internal sealed partial class SqsHandler
                 SequenceNumber = sequenceNumber,
             };
             queue.Queued.Add(message);
+            Changes.Message(queue, message);
             if (deduplicationKey is not null)
             {
                 queue.AddDeduplication(deduplicationKey, new SqsDeduplicationRecord
@@ -195,10 +199,23 @@ internal sealed partial class SqsHandler
                     SequenceNumber = sequenceNumber,
                     ExpiresAt = now + DeduplicationIntervalMilliseconds,
                 });
+                Changes.Deduplication(queue, deduplicationKey);
             }
 
             queue.NotifyChanged();
             return new SentMessage(message.MessageId, md5OfBody, md5OfAttributes, md5OfSystem, sequenceNumber);
+        }
+    }
+
+    /// <summary>
+    /// AWS's rule for group and deduplication ids: up to 128 alphanumeric or punctuation characters. It also bounds the
+    /// key of a deduplication record (<see cref="SqsRecordKeys"/>), checked here before anything changes.
+    /// </summary>
+    private static void ValidateFifoId(string parameter, string? value)
+    {
+        if (value is { Length: > 0 } && (value.Length > 128 || !value.All(c => c is >= '!' and <= '~')))
+        {
+            throw SqsException.InvalidParameterValue($"Value {(value.Length > 128 ? value[..128] + "..." : value)} for parameter {parameter} is invalid. Reason: it must be 1 to 128 alphanumeric or punctuation characters.");
         }
     }
 
@@ -339,7 +356,7 @@ internal sealed partial class SqsHandler
     }
 
     /// <summary>Deletes the message when the handle is its latest receipt; an older handle succeeds without deleting, as in AWS.</summary>
-    private static void Delete(SqsQueue queue, string receiptHandle)
+    private void Delete(SqsQueue queue, string receiptHandle)
     {
         var messageId = SqsReceiptHandle.MessageIdFor(queue, receiptHandle);
         lock (queue.Sync)
@@ -348,6 +365,7 @@ internal sealed partial class SqsHandler
             if (queue.Queued.Find(messageId) is { } node && node.Value.ReceiptHandle == receiptHandle)
             {
                 queue.Queued.Remove(node);
+                Changes.Message(queue, node.Value);
 
                 // A FIFO group whose in-flight message is gone may deliver its next message.
                 queue.NotifyChanged();
@@ -391,6 +409,7 @@ internal sealed partial class SqsHandler
             }
 
             message.VisibleAt = now + (visibilityTimeout * 1000L);
+            Changes.Message(queue, message);
             queue.NotifyChanged();
         }
     }
@@ -421,6 +440,8 @@ internal sealed partial class SqsHandler
             }
 
             queue.LastPurgeTimestamp = now;
+            Changes.Queue(queue);
+            Changes.AllMessages(queue);
             queue.Queued.Clear();
             queue.NotifyChanged();
         }

@@ -78,6 +78,7 @@ internal sealed partial class SqsHandler
                 }
 
                 store.Queues.Add(name, queue);
+                Changes.Queue(queue);
             }
         }
 
@@ -175,6 +176,12 @@ internal sealed partial class SqsHandler
 
         lock (queue.Sync)
         {
+            // Its records go (a queue of the same name created later has its own); once deleted nothing changes it.
+            if (!queue.Deleted)
+            {
+                Changes.Everything(queue);
+            }
+
             queue.Deleted = true;
             queue.NotifyChanged();
         }
@@ -196,7 +203,7 @@ internal sealed partial class SqsHandler
         lock (queue.Sync)
         {
             ThrowIfDeleted(queue);
-            queue.DropExpired(backend.NowMilliseconds);
+            queue.DropExpired(backend.NowMilliseconds, Changes);
             all = SqsAttributes.All(queue, backend.NowMilliseconds);
         }
 
@@ -229,6 +236,7 @@ internal sealed partial class SqsHandler
             }
 
             queue.LastModifiedTimestamp = Time.GetUtcNow().ToUnixTimeSeconds();
+            Changes.Queue(queue);
             queue.NotifyChanged();
         }
     }
@@ -244,6 +252,8 @@ internal sealed partial class SqsHandler
             {
                 queue.Tags[key] = value;
             }
+
+            Changes.Queue(queue);
         }
     }
 
@@ -258,6 +268,8 @@ internal sealed partial class SqsHandler
             {
                 queue.Tags.Remove(key);
             }
+
+            Changes.Queue(queue);
         }
     }
 

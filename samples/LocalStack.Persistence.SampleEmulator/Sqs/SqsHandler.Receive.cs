@@ -59,7 +59,7 @@ internal sealed partial class SqsHandler
             {
                 ThrowIfDeleted(queue);
                 now = backend.NowMilliseconds;
-                (taken, deadLetters, deadLetterArn) = Take(queue, max, visibility ?? queue.IntAttribute(SqsAttributes.VisibilityTimeout), now);
+                (taken, deadLetters, deadLetterArn) = Take(queue, Changes, max, visibility ?? queue.IntAttribute(SqsAttributes.VisibilityTimeout), now);
                 changed = queue.Changed;
                 nextChange = queue.Queued.Where(m => m.VisibleAt > now).Select(m => m.VisibleAt).DefaultIfEmpty(long.MaxValue).Min();
                 if (taken.Count > 0 || now >= deadline)
@@ -99,9 +99,9 @@ internal sealed partial class SqsHandler
     /// with a message in flight (or not yet visible) delivers nothing after it. Messages past the redrive policy's
     /// receive count are removed and returned separately for the dead-letter queue. Call under the queue's lock.
     /// </summary>
-    private static (List<SqsMessage> Taken, List<SqsMessage> DeadLetters, string? DeadLetterArn) Take(SqsQueue queue, int max, int visibilityTimeout, long now)
+    private static (List<SqsMessage> Taken, List<SqsMessage> DeadLetters, string? DeadLetterArn) Take(SqsQueue queue, SqsChanges changes, int max, int visibilityTimeout, long now)
     {
-        queue.DropExpired(now);
+        queue.DropExpired(now, changes);
         var redrive = queue.Attributes.TryGetValue(SqsAttributes.RedrivePolicy, out var policy) && policy.Length > 0
             ? SqsAttributes.ParseRedrivePolicy(policy)
             : ((string TargetArn, int MaxReceiveCount)?)null;
@@ -129,6 +129,7 @@ internal sealed partial class SqsHandler
             {
                 deadLetters.Add(message);
                 queue.Queued.Remove(node);
+                changes.Message(queue, message);
                 continue;
             }
 
@@ -136,6 +137,7 @@ internal sealed partial class SqsHandler
             message.FirstReceiveTimestamp ??= now;
             message.VisibleAt = now + (visibilityTimeout * 1000L);
             message.ReceiptHandle = SqsReceiptHandle.Create(queue, message);
+            changes.Message(queue, message);
             taken.Add(message);
         }
 
@@ -158,6 +160,7 @@ internal sealed partial class SqsHandler
                 message.ReceiptHandle = null;
                 message.VisibleAt = now;
                 target.Queued.Add(message);
+                Changes.Message(target, message);
             }
 
             target.NotifyChanged();

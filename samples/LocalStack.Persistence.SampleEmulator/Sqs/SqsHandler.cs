@@ -19,6 +19,8 @@ internal sealed partial class SqsHandler(SqsBackend backend) : IAwsServiceHandle
 
     private TimeProvider Time => backend.Time;
 
+    private SqsChanges Changes => backend.Changes;
+
     public async Task HandleAsync(AwsRequestContext request)
     {
         var query = AwsJsonProtocol.Operation(request.Request) is null && SqsQueryProtocol.IsQueryRequest(request.Request);

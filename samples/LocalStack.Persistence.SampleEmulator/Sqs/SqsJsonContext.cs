@@ -2,7 +2,11 @@ using System.Text.Json.Serialization;
 
 namespace LocalStack.Persistence.SampleEmulator.Sqs;
 
-// The state is an AccountRegionStore<SqsStore>; SqsStateProvider's base wraps SqsStore's metadata in LocalStack's shape.
+// The records of SqsStateProvider, and SqsStore for the JSON document of snapshots written before the state was keyed
+// (the library's converter wraps SqsStore in LocalStack's account and region shape).
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(SqsStore))]
+[JsonSerializable(typeof(SqsQueueRecord))]
+[JsonSerializable(typeof(SqsMessageRecord))]
+[JsonSerializable(typeof(SqsDeduplicationRecord))]
 internal sealed partial class SqsJsonContext : JsonSerializerContext;

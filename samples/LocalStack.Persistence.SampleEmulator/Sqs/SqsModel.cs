@@ -61,6 +61,13 @@ internal sealed class SqsQueue
     /// </summary>
     internal SqsMessageList Queued { get; private set; } = new();
 
+    /// <summary>Replaces the messages with restored ones (a keyed snapshot's, in their order). Call before the queue is live.</summary>
+    internal void RestoreMessages(IEnumerable<SqsMessage> messages)
+    {
+        _messagesMissing = false;
+        Queued = new SqsMessageList(messages);
+    }
+
     /// <summary>Whether the snapshot this queue was read from had <c>"messages": null</c> (checked without copying <see cref="Messages"/>).</summary>
     internal bool MessagesMissing => _messagesMissing;
 
@@ -107,11 +114,12 @@ internal sealed class SqsQueue
 
     /// <summary>
     /// Drops the messages older than the retention period (the current one, for every message, as AWS applies a changed
-    /// period) and the deduplication records whose interval ended, at the cost of what is dropped. Call under <see cref="Sync"/>.
+    /// period) and the deduplication records whose interval ended, at the cost of what is dropped, reporting each to
+    /// <paramref name="changes"/>. Call under <see cref="Sync"/>.
     /// </summary>
-    public void DropExpired(long now)
+    public void DropExpired(long now, SqsChanges changes)
     {
-        Queued.RemoveSentAtOrBefore(now - (IntAttribute(SqsAttributes.MessageRetentionPeriod) * 1000L));
+        Queued.RemoveSentAtOrBefore(now - (IntAttribute(SqsAttributes.MessageRetentionPeriod) * 1000L), message => changes.Message(this, message));
 
         // Built at first use, from what a restore read; kept with the dictionary by AddDeduplication since.
         var byExpiry = _deduplicationByExpiry ??= new(Deduplication.Select(d => (d.Key, d.Value.ExpiresAt)));
@@ -121,6 +129,7 @@ internal sealed class SqsQueue
             if (Deduplication.TryGetValue(key, out var record) && record.ExpiresAt <= now)
             {
                 Deduplication.Remove(key);
+                changes.Deduplication(this, key);
             }
         }
     }
@@ -170,6 +179,12 @@ internal sealed class SqsMessage
 
     /// <summary>Set when the message was moved here by a redrive policy.</summary>
     public string? DeadLetterQueueSourceArn { get; set; }
+
+    /// <summary>
+    /// The message's place in its queue's order (rising as messages are added; <see cref="SqsMessageList"/> sets it).
+    /// Internal: not part of the JSON document; a keyed snapshot stores it in the message's record.
+    /// </summary>
+    internal long Order { get; set; }
 
     public bool IsVisible(long now) => VisibleAt <= now;
 

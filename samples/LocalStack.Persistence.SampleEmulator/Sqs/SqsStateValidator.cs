@@ -76,9 +76,11 @@ internal static class SqsStateValidator
             return "has an invalid sequence counter or deduplication record";
         }
 
+        // Messages are found (and saved as records) by id: two with one id would serve and save as one.
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var message in queue.Queued)
         {
-            var problem = message is null ? "is null" : FindMessageProblem(message, fifo);
+            var problem = message is null ? "is null" : FindMessageProblem(message, fifo) ?? (ids.Add(message.MessageId) ? null : "shares its id with another message of the queue");
             if (problem is not null)
             {
                 return $"has a message ({message?.MessageId}) that {problem}";

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LocalStack.Persistence.SampleEmulator.Sqs;
 using LocalStack.Persistence.SampleEmulator.Tests.Support;
 using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Testing;
@@ -121,52 +122,40 @@ internal static class GoldenSets
 
     /// <summary>
     /// The API caps a visibility timeout at 12 hours; a golden set must hold a message in flight for years. So the
-    /// in-flight message's deadline in the payload the emulator wrote is moved to 2100, through the store's own write
-    /// (same service, schema version, generation and created-at: a valid header and checksum, and the set's
-    /// <see cref="MadeAtAsync"/> stays the emulator's time).
+    /// in-flight message's deadline in the snapshot the emulator wrote is moved to 2100: loaded into a provider, changed,
+    /// and saved again as a full base (same schema version and created-at: the set's <see cref="MadeAtAsync"/> stays
+    /// the emulator's time; the next generation).
     /// </summary>
     private static async Task MoveInFlightDeadlineAsync(string stateDirectory)
     {
+        // The SQS snapshot is keyed records: load it into a provider, move the deadline, and save a full base again.
         var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = stateDirectory }, clock);
-        JsonNode payload;
-        SnapshotMetadata metadata;
-        await using (var reader = await store.OpenReadAsync("sqs") ?? throw new InvalidOperationException("no SQS snapshot"))
-        {
-            metadata = reader.Metadata;
-            payload = await JsonNode.ParseAsync(reader.Payload) ?? throw new InvalidOperationException("SQS payload is null");
-        }
-
+        var snapshotter = new ServiceSnapshotter(store);
+        var backend = new SqsBackend(clock);
+        var provider = new SqsStateProvider(backend);
+        var metadata = await snapshotter.LoadAsync(provider) ?? throw new InvalidOperationException("no SQS snapshot");
         clock.SetUtcNow(metadata.CreatedAt);
 
         var moved = 0;
-        foreach (var message in Descendants(payload).OfType<JsonObject>().Where(o => o["body"]?.GetValueKind() == JsonValueKind.String && (string?)o["body"] == GoldenSqsWorkload.InFlightBody))
+        foreach (var entry in backend.Stores)
         {
-            message["visibleAt"] = GoldenSqsWorkload.FarFutureVisibleAt;
-            moved++;
+            foreach (var queue in entry.Store.Queues.Values)
+            {
+                foreach (var message in queue.Queued.Where(m => m.Body == GoldenSqsWorkload.InFlightBody))
+                {
+                    message.VisibleAt = GoldenSqsWorkload.FarFutureVisibleAt;
+                    moved++;
+                }
+            }
         }
 
-        Assert.That(moved, Is.EqualTo(1), "the in-flight message (and its 'visibleAt') must be in the SQS payload exactly once");
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(payload);
-        await store.WriteAsync(new SnapshotWriteRequest("sqs", metadata.SchemaVersion, metadata.Generation), (stream, ct) => stream.WriteAsync(bytes, ct));
+        Assert.That(moved, Is.EqualTo(1), "the in-flight message must be in the SQS snapshot exactly once");
+        provider.MarkAllChanged();
+        var saved = await snapshotter.SaveAsync(provider);
+        Assert.That(saved.SchemaVersion, Is.EqualTo(metadata.SchemaVersion));
     }
 
-    private static IEnumerable<JsonNode> Descendants(JsonNode node)
-    {
-        yield return node;
-        IEnumerable<JsonNode?> children = node switch
-        {
-            JsonObject o => o.Select(p => p.Value),
-            JsonArray a => a,
-            _ => [],
-        };
-        foreach (var child in children.OfType<JsonNode>().SelectMany(Descendants))
-        {
-            yield return child;
-        }
-    }
-
-    /// <summary>What a set keeps: state files and asset generations; not the lock, working folders, temp files or corrupt copies.</summary>
     private static bool IsPartOfASnapshot(string relativePath) => ProviderGoldenSets.IsPartOfASnapshot(relativePath);
 
     public static void CopyTree(string source, string destination, Func<string, bool> include) => ProviderHarness.CopyTree(source, destination, include);

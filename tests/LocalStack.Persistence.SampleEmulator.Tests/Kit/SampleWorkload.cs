@@ -74,7 +74,7 @@ internal static class SampleWorkload
 #pragma warning restore CA5351
 
     /// <summary>One JSON-protocol request through a handler; anything but a 200 fails.</summary>
-    private static async Task CallAsync(IAwsServiceHandler handler, string target, string json)
+    internal static async Task CallAsync(IAwsServiceHandler handler, string target, string json)
     {
         var http = new DefaultHttpContext();
         var body = Encoding.UTF8.GetBytes(json);

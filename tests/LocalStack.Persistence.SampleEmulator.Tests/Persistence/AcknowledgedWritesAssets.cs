@@ -18,8 +18,33 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
 
     private string StateDirectory => Path.Combine(volume, "state");
 
-    /// <summary>The generation committed by the service's state file, or null when it has none.</summary>
+    /// <summary>
+    /// The generation the service's committed snapshot ends at: its state file's, or that of the newest delta file after
+    /// it (a keyed service's save writes <c>store.delta.&lt;generation&gt;</c> by rename: present means committed).
+    /// Null when it has none.
+    /// </summary>
     public long? CommittedGeneration(string service)
+    {
+        var generation = BaseGeneration(service);
+        var folder = Path.Combine(StateDirectory, "api_states", service);
+        if (generation is null || !Directory.Exists(folder))
+        {
+            return generation;
+        }
+
+        foreach (var delta in Directory.EnumerateFiles(folder, "store.delta.*"))
+        {
+            if (long.TryParse(Path.GetFileName(delta)["store.delta.".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var g) && g > generation)
+            {
+                generation = g;
+            }
+        }
+
+        return generation;
+    }
+
+    /// <summary>The generation committed by the service's state file (its base), or null when it has none.</summary>
+    private long? BaseGeneration(string service)
     {
         var file = Path.Combine(StateDirectory, "api_states", service, "store.state");
         if (!File.Exists(file))
@@ -40,7 +65,7 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
     }
 
     private string? GenerationFolder(string service)
-        => CommittedGeneration(service) is { } generation
+        => BaseGeneration(service) is { } generation
             ? Path.Combine(StateDirectory, service, generation.ToString("D20", CultureInfo.InvariantCulture))
             : null;
 

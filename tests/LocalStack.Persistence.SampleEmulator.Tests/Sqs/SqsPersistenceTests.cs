@@ -3,8 +3,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Amazon.SQS;
 using Amazon.SQS.Model;
+using LocalStack.Persistence.SampleEmulator.Tests.Sqs.Keyed;
 using LocalStack.Persistence.SampleEmulator.Tests.Support;
-using LocalStack.Persistence.Storage;
 
 namespace LocalStack.Persistence.SampleEmulator.Tests.Sqs;
 
@@ -55,12 +55,9 @@ public sealed class SqsPersistenceTests
             await before.KillAsync();
         }
 
-        // The snapshot has LocalStack's shape: {"<account>":{"<region>":{"queues":{...}}}}.
-        using (var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = Path.Combine(volume.Path, "state") }))
-        await using (var reader = await store.OpenReadAsync("sqs"))
+        // The snapshot (keyed records) loads into a new provider whose document has LocalStack's shape: {"<account>":{"<region>":{"queues":{...}}}}.
         {
-            Assert.That(reader, Is.Not.Null);
-            var saved = await JsonNode.ParseAsync(reader!.Payload);
+            var saved = JsonNode.Parse(InProcessSqs.Canonical(await InProcessSqs.LoadCopyAsync(volume.Path)));
             var queues = saved!["000000000000"]!["us-east-1"]!["queues"]!.AsObject();
             Assert.That(queues.Select(q => q.Key), Is.EquivalentTo(new[] { "ledger.fifo", "orders", "short-lease" }));
             Assert.That(queues["orders"]!["messages"]!.AsArray(), Has.Count.EqualTo(4));

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace LocalStack.Persistence.SampleEmulator.Tests.Sqs;
 
 /// <summary>
-/// The SQS provider on <c>AccountRegionStateProvider</c>: a load or reset replaces the live stores in place and wakes
+/// The SQS provider (keyed records): a load or reset replaces the live stores in place and wakes
 /// the long polls of every queue it replaced (they hold the old queue object and must not wait on it).
 /// </summary>
 public sealed class SqsStateProviderTests
@@ -44,7 +44,7 @@ public sealed class SqsStateProviderTests
     }
 
     [Test]
-    public async Task A_state_the_handlers_cannot_serve_is_refused_and_the_live_queues_stay()
+    public async Task A_state_the_handlers_cannot_serve_is_refused_naming_the_queue_and_its_problem()
     {
         using var dir = new TempDirectory();
         using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = dir.Path });
@@ -58,8 +58,10 @@ public sealed class SqsStateProviderTests
         await Assert.ThatAsync(async () => await snapshotter.LoadAsync(new SqsStateProvider(backend)),
             Throws.InstanceOf<SnapshotCorruptException>().With.Message.Contains("queue 'orders' of account 000000000000 in us-east-1 names itself 'other'"));
 
-        Assert.That(backend.GetQueue(Account, Region, "kept"), Is.SameAs(live));
-        Assert.That(live.Deleted, Is.False);
+        // A keyed load empties the live state before it applies records (KeyedStateProvider.Clear): after a refusal the
+        // service is faulted (nothing serves or saves it), and the queue it held is retired, its long polls woken.
+        Assert.That(backend.Stores.Count, Is.Zero);
+        Assert.That(live.Deleted, Is.True);
     }
 
     private static SqsQueue AddQueue(SqsBackend backend, string name)
