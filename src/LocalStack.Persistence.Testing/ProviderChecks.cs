@@ -171,7 +171,7 @@ public static class ProviderChecks
                         hostile = KeyedPayloads.ToPayload(hostile);
                     }
 
-                    var outcome = await FeedAsync(serviceName, metadata, assets, baselineHarness.BlobsDirectory(serviceName), hostile, createEmpty, provider, cancellationToken).ConfigureAwait(false);
+                    var outcome = await FeedAsync(serviceName, metadata, assets, Directory.Exists(baselineHarness.BlobsDirectory(serviceName)) ? baselineHarness.BlobsDirectory(serviceName) : null, hostile, createEmpty, provider, cancellationToken).ConfigureAwait(false);
                     if (outcome is null)
                     {
                         served++;
@@ -236,7 +236,7 @@ public static class ProviderChecks
             await harness.StageAssetsAsync(serviceName, valid.Generation, assets, cancellationToken).ConfigureAwait(false);
             if (blobs is not null)
             {
-                ProviderHarness.CopyTree(blobs, harness.BlobsDirectory(serviceName)!, static _ => true);
+                ProviderHarness.CopyTree(blobs, harness.BlobsDirectory(serviceName), static _ => true);
             }
 
             await harness.Store.WriteAsync(new SnapshotWriteRequest(serviceName, valid.SchemaVersion, valid.Generation), (stream, ct) => stream.WriteAsync(hostile.Payload, ct), cancellationToken).ConfigureAwait(false);

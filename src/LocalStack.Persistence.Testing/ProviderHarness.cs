@@ -64,13 +64,6 @@ internal sealed class ProviderHarness : IAsyncDisposable
     }
 
     /// <summary>Copies a committed generation's asset files into generation <paramref name="generation"/> of this store, flushed.</summary>
-    /// <summary>The folder of the service's content-addressed blobs, or <see langword="null"/> when it has none (for the hostile copy: the path it will have).</summary>
-    public string? BlobsDirectory(string serviceName)
-    {
-        var folder = Path.Combine(StateDirectory, serviceName, "blobs");
-        return Directory.Exists(folder) || !Directory.Exists(Path.Combine(StateDirectory, serviceName)) ? folder : folder;
-    }
-
     public async Task StageAssetsAsync(string serviceName, long generation, string? sourceFolder, CancellationToken cancellationToken)
     {
         if (sourceFolder is null)
@@ -82,6 +75,9 @@ internal sealed class ProviderHarness : IAsyncDisposable
         CopyTree(sourceFolder, target, static _ => true);
         await Store.FlushAssetGenerationAsync(serviceName, generation, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The folder of the service's content-addressed blobs (it may not exist).</summary>
+    public string BlobsDirectory(string serviceName) => Path.Combine(StateDirectory, serviceName, "blobs");
 
     public async ValueTask DisposeAsync()
     {

@@ -206,6 +206,20 @@ public abstract class KeyedStateProvider : IServiceStateProvider
         var chain = await KeyedChain.OpenAsync(context.Store, ServiceName, payload.Metadata.Generation, cancellationToken).ConfigureAwait(false);
         await using (chain.ConfigureAwait(false))
         {
+            // Records of a newer schema would be read with the wrong shape: refused like a newer JSON payload.
+            if (payload.SchemaVersion > SchemaVersion)
+            {
+                throw new SnapshotVersionException(location, "schema", payload.SchemaVersion, SchemaVersion);
+            }
+
+            foreach (var (file, reader) in chain.Deltas)
+            {
+                if (reader.Metadata.SchemaVersion > SchemaVersion)
+                {
+                    throw new SnapshotVersionException(file.Path, "schema", reader.Metadata.SchemaVersion, SchemaVersion);
+                }
+            }
+
             Clear();
             Apply(records, context);
             for (var i = 0; i < chain.Deltas.Count; i++)

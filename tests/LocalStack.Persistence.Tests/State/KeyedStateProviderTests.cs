@@ -295,6 +295,50 @@ public sealed class KeyedStateProviderTests : StoreTestBase
     }
 
     [Test]
+    public async Task A_keyed_snapshot_of_a_newer_schema_is_refused_and_the_live_state_is_untouched()
+    {
+        var newer = new SchemaProvider(2);
+        newer.Set("a", "v2");
+        await Snapshotter.SaveAsync(newer);
+
+        var older = new SchemaProvider(1);
+        older.Items["live"] = "kept";
+        var error = (await Assert.ThrowsAsync<SnapshotVersionException>(async () => await Snapshotter.LoadAsync(older)))!;
+        Assert.That(error.Message, Does.Contain("schema"));
+        Assert.That(older.Items, Is.EquivalentTo(new Dictionary<string, string> { ["live"] = "kept" }));
+    }
+
+    private sealed class SchemaProvider(int schemaVersion) : KeyedStateProvider("kv", schemaVersion)
+    {
+        public Dictionary<string, string> Items { get; } = new(StringComparer.Ordinal);
+
+        public void Set(string key, string value)
+        {
+            Items[key] = value;
+            MarkChanged(key);
+        }
+
+        protected override IEnumerable<string> GetKeys() => Items.Keys;
+
+        protected override bool TryWriteValue(string key, KeyedValueWriter writer)
+        {
+            if (!Items.TryGetValue(key, out var value))
+            {
+                return false;
+            }
+
+            writer.Json.WriteStringValue(value);
+            return true;
+        }
+
+        protected override void Clear() => Items.Clear();
+
+        protected override void ApplyValue(string key, ReadOnlySpan<byte> utf8Json, SnapshotContext context) => Items[key] = System.Text.Json.JsonSerializer.Deserialize<string>(utf8Json)!;
+
+        protected override void ApplyRemoval(string key, SnapshotContext context) => Items.Remove(key);
+    }
+
+    [Test]
     public void Keys_must_be_non_empty_utf8_of_at_most_1024_bytes()
     {
         var provider = new KeyedDictionaryProvider();
