@@ -1,5 +1,7 @@
+using System.Text.Json;
 using LocalStack.Persistence.Benchmarks.Workload;
 using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Storage.Format;
 
 namespace LocalStack.Persistence.Benchmarks.Scenarios;
 
@@ -50,6 +52,7 @@ public static class KeyedLoadScenario
         }
 
         var median = times.Select(Stats.Median).ToArray();
+        report.Info($"keyed-load profile (each step adds one part; medians of {rounds} rounds): {await ProfileAsync(compactedStore, chainStore, naivePath, rounds).ConfigureAwait(false)}");
         report.Info($"keyed-load medians, {records:N0} records, {rounds} rounds: " + string.Join("; ", names.Select((n, i) => $"{n} {Report.F(median[i], "0.0")} ms")));
         report.Info("keyed-load memory of one load: " + string.Join("; ", names.Select((n, i) => $"{n} {memory[i]}")));
         var compactedRatio = median[1] / median[0];
@@ -62,6 +65,88 @@ public static class KeyedLoadScenario
             "14 keyed load, + longest chain (b) ≤ 1.2× compacted (a)",
             $"{Report.F(chainRatio)}× ({Report.F(median[2] / median[0])}× (c); peak heap {Report.F(memory[2].PeakHeapBytes / (double)memory[0].PeakHeapBytes)}× (c)'s)",
             chainRatio <= 1.2);
+    }
+
+    /// <summary>
+    /// Where a keyed load's time goes, each step adding one part to the one before (medians of interleaved rounds):
+    /// the snapshot's bytes read and decoded, the records framed, their JSON parsed, put in a dictionary; for the
+    /// chain, the deltas read and framed; for (c), the file read alone.
+    /// </summary>
+    private static async Task<string> ProfileAsync(FileSystemSnapshotStore compacted, FileSystemSnapshotStore chain, string naivePath, int rounds)
+    {
+        var names = new[] { "(c) file read only", "(a) read + decode", "+ records framed", "+ JSON parsed", "+ dictionary", "(b)'s 255 deltas read, decoded and framed" };
+        var steps = new Func<Task>[]
+        {
+            () => { GC.KeepAlive(File.ReadAllBytes(naivePath)); return Task.CompletedTask; },
+            () => ReadBaseAsync(compacted, Part.Decode),
+            () => ReadBaseAsync(compacted, Part.Frame),
+            () => ReadBaseAsync(compacted, Part.Parse),
+            () => ReadBaseAsync(compacted, Part.Dictionary),
+            () => ReadDeltasAsync(chain),
+        };
+        var median = (await Stats.InterleaveAsync(steps, rounds).ConfigureAwait(false)).Select(Stats.Median).ToArray();
+        return string.Join("; ", names.Select((n, i) => $"{n} {Report.F(median[i], "0.0")} ms"));
+    }
+
+    private enum Part
+    {
+        Decode,
+        Frame,
+        Parse,
+        Dictionary,
+    }
+
+    private static async Task ReadBaseAsync(FileSystemSnapshotStore store, Part part)
+    {
+        var reader = await store.OpenReadAsync(Service).ConfigureAwait(false) ?? throw new InvalidOperationException("No base.");
+        await using (reader.ConfigureAwait(false))
+        {
+            if (part == Part.Decode)
+            {
+                await reader.Payload.CopyToAsync(Stream.Null).ConfigureAwait(false);
+                return;
+            }
+
+            using var records = new KeyedRecordReader(reader.Payload, "profile");
+            _ = records.TryReadBaseMagic();
+            var list = new List<S3ObjectRecord>();
+            var objects = new Dictionary<string, S3ObjectRecord>(StringComparer.Ordinal);
+            long bytes = 0;
+            while (records.Read())
+            {
+                bytes += records.ValueSpan.Length;
+                if (part >= Part.Parse)
+                {
+                    var record = JsonSerializer.Deserialize(records.ValueSpan, BenchJsonContext.Default.S3ObjectRecord)!;
+                    if (part == Part.Dictionary)
+                    {
+                        objects[records.Key] = record;
+                    }
+                    else
+                    {
+                        list.Add(record);
+                    }
+                }
+            }
+
+            GC.KeepAlive(bytes);
+        }
+    }
+
+    private static async Task ReadDeltasAsync(FileSystemSnapshotStore store)
+    {
+        foreach (var file in store.ListDeltaFiles(Service))
+        {
+            var reader = await store.OpenDeltaAsync(file, CancellationToken.None).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                using var records = new KeyedRecordReader(reader.Payload, file.Path);
+                _ = records.ReadDeltaPreamble();
+                while (records.Read())
+                {
+                }
+            }
+        }
     }
 
     private static async Task<KeyedS3Provider> LoadAsync(ServiceSnapshotter snapshotter)
