@@ -14,11 +14,14 @@ public static class KeyedLoadScenario
 {
     private const string Service = "s3";
 
+    /// <summary>Overrides the number of rounds (15, quick 3), e.g. for a shorter profile on a busy machine.</summary>
+    public const string RoundsVariable = "LSP_BENCH_KEYED_LOAD_ROUNDS";
+
     /// <summary>Builds both snapshots, runs the rounds and reports (a)/(c) and (b)/(a).</summary>
     public static async Task RunAsync(Report report)
     {
         var records = BenchSettings.LargeRecords;
-        var rounds = BenchSettings.Quick ? 3 : 15;
+        var rounds = int.TryParse(Environment.GetEnvironmentVariable(RoundsVariable), out var r) && r > 0 ? r : BenchSettings.Quick ? 3 : 15;
         Console.WriteLine($"== keyed-load: {records:N0} records, {rounds} rounds of naive load (c), keyed compacted (a), keyed + longest chain (b)");
         using var folder = new TempFolder("keyed-load");
 
@@ -74,10 +77,14 @@ public static class KeyedLoadScenario
     /// </summary>
     private static async Task<string> ProfileAsync(FileSystemSnapshotStore compacted, FileSystemSnapshotStore chain, string naivePath, int rounds)
     {
-        var names = new[] { "(c) file read only", "(a) read + decode", "+ records framed", "+ JSON parsed", "+ dictionary", "(b)'s 255 deltas read, decoded and framed" };
+        var naiveBytes = await File.ReadAllBytesAsync(naivePath).ConfigureAwait(false);
+        var values = await ReadValuesAsync(compacted).ConfigureAwait(false);
+        var names = new[] { "(c) file read only", "(c) JSON parse only (bytes in memory)", "(a)'s values parsed one by one (bytes in memory)", "(a) read + decode", "+ records framed", "+ JSON parsed", "+ dictionary", "(b)'s 255 deltas read, decoded and framed" };
         var steps = new Func<Task>[]
         {
             () => { GC.KeepAlive(File.ReadAllBytes(naivePath)); return Task.CompletedTask; },
+            () => { GC.KeepAlive(JsonSerializer.Deserialize(naiveBytes, BenchJsonContext.Default.S3State)); return Task.CompletedTask; },
+            () => { GC.KeepAlive(values.Select(v => JsonSerializer.Deserialize(v, BenchJsonContext.Default.S3ObjectRecord)).ToList()); return Task.CompletedTask; },
             () => ReadBaseAsync(compacted, Part.Decode),
             () => ReadBaseAsync(compacted, Part.Frame),
             () => ReadBaseAsync(compacted, Part.Parse),
@@ -86,6 +93,23 @@ public static class KeyedLoadScenario
         };
         var median = (await Stats.InterleaveAsync(steps, rounds).ConfigureAwait(false)).Select(Stats.Median).ToArray();
         return string.Join("; ", names.Select((n, i) => $"{n} {Report.F(median[i], "0.0")} ms"));
+    }
+
+    private static async Task<byte[][]> ReadValuesAsync(FileSystemSnapshotStore store)
+    {
+        var reader = await store.OpenReadAsync(Service).ConfigureAwait(false) ?? throw new InvalidOperationException("No base.");
+        await using (reader.ConfigureAwait(false))
+        {
+            using var records = new KeyedRecordReader(reader.Payload, "profile");
+            _ = records.TryReadBaseMagic();
+            var values = new List<byte[]>();
+            while (records.Read())
+            {
+                values.Add(records.ValueSpan.ToArray());
+            }
+
+            return [.. values];
+        }
     }
 
     private enum Part

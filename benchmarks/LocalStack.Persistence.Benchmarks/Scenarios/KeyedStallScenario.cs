@@ -120,11 +120,12 @@ public static class KeyedStallScenario
             var measured = deltas.Select(w => new Measured(
                 Stats.Ms(w.Start, w.End),
                 Stats.Ms(w.Start, w.CaptureEnd), // the save's start to its last record written: the gate's wait and hold
+                w.CaptureMs,
                 Worst(w.Start, w.End),
                 DuringCompaction(w.Start, w.End))).ToArray();
-            Console.WriteLine($"   delta saves (save ms / until capture ended ms / worst request ms; * = during a compaction): {string.Join(", ", measured.Select(m => $"{Report.F(m.SaveMs, "0.0")}/{Report.F(m.GateMs, "0.00")}/{Report.F(m.WorstMs, "0.0")}{(m.Compacting ? "*" : "")}"))}");
+            Console.WriteLine($"   delta saves (save ms / until capture ended ms / of which records ms / worst request ms; * = during a compaction): {string.Join(", ", measured.Select(m => $"{Report.F(m.SaveMs, "0.0")}/{Report.F(m.GateMs, "0.0")}/{Report.F(m.CaptureMs, "0.0")}/{Report.F(m.WorstMs, "0.0")}{(m.Compacting ? "*" : "")}"))}");
             var quiet = measured.Where(m => !m.Compacting).ToArray();
-            report.Info($"keyed-stall: {requests.Count:N0} requests, {deltas.Length} delta saves (median {Report.F(Stats.Median(deltas.Select(w => w.Records * 100.0 / records)), "0.00")} % of the records changed, delta file {Report.F(Stats.Median(deltas.Select(w => (double)w.FileLength)) / 1024, "0")} KiB), median save {Report.F(Stats.Median(measured.Select(m => m.SaveMs)), "0.0")} ms, median capture (first to last record) {Report.F(Stats.Median(deltas.Select(w => w.CaptureMs)), "0.00")} ms, of which in the provider (lookup + JSON serialization) {Report.F(Stats.Median(deltas.Select(w => w.ProviderMs)), "0.00")} ms; share until the capture ended, every delta save: worst {Report.F(measured.Max(m => m.GateShare) * 100, "0.0")} %, median {Report.F(Stats.Median(measured.Select(m => m.GateShare)) * 100, "0.0")} %; worst request / save: worst {Report.F(measured.Max(m => m.WorstShare) * 100, "0.0")} %, median {Report.F(Stats.Median(measured.Select(m => m.WorstShare)) * 100, "0.0")} %");
+            report.Info($"keyed-stall: {requests.Count:N0} requests, {deltas.Length} delta saves (median {Report.F(Stats.Median(deltas.Select(w => w.Records * 100.0 / records)), "0.00")} % of the records changed, delta file {Report.F(Stats.Median(deltas.Select(w => (double)w.FileLength)) / 1024, "0")} KiB), median save {Report.F(Stats.Median(measured.Select(m => m.SaveMs)), "0.0")} ms, median until the capture ended {Report.F(Stats.Median(measured.Select(m => m.GateMs)), "0.00")} ms (gate entry, the snapshotter's slot, the header read, then the records), of it the records (first to last) {Report.F(Stats.Median(deltas.Select(w => w.CaptureMs)), "0.00")} ms, of which in the provider (lookup + JSON serialization) {Report.F(Stats.Median(deltas.Select(w => w.ProviderMs)), "0.00")} ms; share until the capture ended, every delta save: worst {Report.F(measured.Max(m => m.GateShare) * 100, "0.0")} %, median {Report.F(Stats.Median(measured.Select(m => m.GateShare)) * 100, "0.0")} %; worst request / save: worst {Report.F(measured.Max(m => m.WorstShare) * 100, "0.0")} %, median {Report.F(Stats.Median(measured.Select(m => m.WorstShare)) * 100, "0.0")} %");
             var worstQuiet = quiet.MaxBy(m => m.GateShare);
             report.Target(
                 "14 stall, keyed default capture, ~1 % changed ≤ 10%",
@@ -181,7 +182,7 @@ public static class KeyedStallScenario
         return (Stats.Median(captures), Stats.Median(saves));
     }
 
-    private sealed record Measured(double SaveMs, double GateMs, double WorstMs, bool Compacting)
+    private sealed record Measured(double SaveMs, double GateMs, double CaptureMs, double WorstMs, bool Compacting)
     {
         public double GateShare => GateMs / SaveMs;
 
