@@ -80,7 +80,7 @@ public static class KeyedLoadScenario
     {
         var naiveBytes = await File.ReadAllBytesAsync(naivePath).ConfigureAwait(false);
         var values = await ReadValuesAsync(compacted).ConfigureAwait(false);
-        var names = new[] { "(c) file read only", "(c) JSON parse only (bytes in memory)", "(a)'s values parsed one by one (bytes in memory)", "(a) read + decode", "+ records framed", "+ JSON parsed", "+ dictionary", "(b)'s 255 deltas read, decoded and framed one after the other", "the same, all opened before any is framed (as RestoreAsync does)" };
+        var names = new[] { "(c) file read only", "(c) JSON parse only (bytes in memory)", "(a)'s values parsed one by one (bytes in memory)", "(a) read + decode", "+ records framed", "+ JSON parsed", "+ dictionary", "(b)'s 255 deltas read, decoded and framed one after the other", "the same, all opened before any is framed (as RestoreAsync does)", "(a) through LoadAsync, values discarded", "(b) through LoadAsync, values discarded" };
         var steps = new Func<Task>[]
         {
             () => { GC.KeepAlive(File.ReadAllBytes(naivePath)); return Task.CompletedTask; },
@@ -92,6 +92,8 @@ public static class KeyedLoadScenario
             () => ReadBaseAsync(compacted, Part.Dictionary),
             () => ReadDeltasAsync(chain, openAllFirst: false),
             () => ReadDeltasAsync(chain, openAllFirst: true),
+            () => new ServiceSnapshotter(compacted).LoadAsync(new KeyedS3Provider(Service) { DiscardOnRestore = true }).AsTask(),
+            () => new ServiceSnapshotter(chain).LoadAsync(new KeyedS3Provider(Service) { DiscardOnRestore = true }).AsTask(),
         };
         var median = (await Stats.InterleaveAsync(steps, rounds).ConfigureAwait(false)).Select(Stats.Median).ToArray();
         return string.Join("; ", names.Select((n, i) => $"{n} {Report.F(median[i], "0.0")} ms"));

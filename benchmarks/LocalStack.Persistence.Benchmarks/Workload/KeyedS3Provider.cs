@@ -21,6 +21,12 @@ public sealed class KeyedS3Provider(string serviceName) : KeyedStateProvider(ser
     /// <summary>The live records by <c>bucket/key</c>.</summary>
     public Dictionary<string, S3ObjectRecord> Objects { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>For profiling a load: <see cref="ApplyValue"/> and <see cref="ApplyRemoval"/> only count, nothing is parsed or kept.</summary>
+    public bool DiscardOnRestore { get; init; }
+
+    /// <summary>The records applied by the last load when <see cref="DiscardOnRestore"/> is set.</summary>
+    public long Discarded { get; private set; }
+
     /// <summary>The number of records the last save wrote (changed keys, or every key for a full base).</summary>
     public int LastCaptureRecords { get; private set; }
 
@@ -113,9 +119,26 @@ public sealed class KeyedS3Provider(string serviceName) : KeyedStateProvider(ser
 
     /// <inheritdoc />
     protected override void ApplyValue(string key, ReadOnlySpan<byte> utf8Json, SnapshotContext context)
-        => Objects[key] = JsonSerializer.Deserialize(utf8Json, BenchJsonContext.Default.S3ObjectRecord)
-                          ?? throw new SnapshotCorruptException(context.SnapshotLocation ?? ServiceName, $"record '{key}' is null.");
+    {
+        if (DiscardOnRestore)
+        {
+            Discarded++;
+            return;
+        }
+
+        Objects[key] = JsonSerializer.Deserialize(utf8Json, BenchJsonContext.Default.S3ObjectRecord)
+                       ?? throw new SnapshotCorruptException(context.SnapshotLocation ?? ServiceName, $"record '{key}' is null.");
+    }
 
     /// <inheritdoc />
-    protected override void ApplyRemoval(string key, SnapshotContext context) => Objects.Remove(key);
+    protected override void ApplyRemoval(string key, SnapshotContext context)
+    {
+        if (DiscardOnRestore)
+        {
+            Discarded++;
+            return;
+        }
+
+        Objects.Remove(key);
+    }
 }
