@@ -6,7 +6,7 @@ namespace LocalStack.Persistence.Benchmarks.Scenarios;
 /// What one operation costs in memory: bytes allocated (precise), the peak of the managed heap above where it started
 /// (sampled every millisecond on another thread), and what it still holds after a full collection.
 /// </summary>
-public sealed record MemoryCost(long AllocatedBytes, long PeakHeapBytes, long RetainedBytes)
+public sealed record MemoryCost(long AllocatedBytes, long PeakHeapBytes, long RetainedBytes, int Gen2Collections, double GcPauseMs)
 {
     /// <summary>Runs <paramref name="operation"/> once on a collected heap and measures it; keep what it returns alive until then.</summary>
     public static async Task<MemoryCost> MeasureAsync(Func<Task<object?>> operation)
@@ -14,6 +14,8 @@ public sealed record MemoryCost(long AllocatedBytes, long PeakHeapBytes, long Re
         Collect();
         var heapBefore = GC.GetTotalMemory(forceFullCollection: false);
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var gen2Before = GC.CollectionCount(2);
+        var pauseBefore = GC.GetTotalPauseDuration();
         var peak = heapBefore;
         using var stop = new CancellationTokenSource();
         var sampler = new Thread(() =>
@@ -42,16 +44,18 @@ public sealed record MemoryCost(long AllocatedBytes, long PeakHeapBytes, long Re
         }
 
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var gen2 = GC.CollectionCount(2) - gen2Before;
+        var pause = (GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds;
         peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false));
         Collect();
         var retained = GC.GetTotalMemory(forceFullCollection: false) - heapBefore;
         GC.KeepAlive(result);
-        return new MemoryCost(allocated, peak - heapBefore, retained);
+        return new MemoryCost(allocated, peak - heapBefore, retained, gen2, pause);
     }
 
-    /// <summary>"allocated 12.3 MiB, peak heap +45.6 MiB, retained 40.1 MiB".</summary>
+    /// <summary>"allocated 12.3 MiB, peak heap +45.6 MiB, retained 40.1 MiB, 1 gen2 GC, GC pauses 12 ms".</summary>
     public override string ToString()
-        => $"allocated {Mib(AllocatedBytes)} MiB, peak heap +{Mib(PeakHeapBytes)} MiB, retained {Mib(RetainedBytes)} MiB";
+        => $"allocated {Mib(AllocatedBytes)} MiB, peak heap +{Mib(PeakHeapBytes)} MiB, retained {Mib(RetainedBytes)} MiB, {Gen2Collections} gen2 GC, GC pauses {Report.F(GcPauseMs, "0")} ms";
 
     /// <summary>Bytes in MiB, one decimal.</summary>
     public static string Mib(long bytes) => Report.F(bytes / 1048576.0, "0.0");
