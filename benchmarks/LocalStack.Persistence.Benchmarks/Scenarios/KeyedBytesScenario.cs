@@ -49,14 +49,14 @@ public static class KeyedBytesScenario
             var metadata = await snapshotter.SaveAsync(provider).ConfigureAwait(false);
             written.Add(WrittenBytes() - before);
             deltaLengths.Add(metadata.FileLength);
-            var chain = store.GetChainStats(Service);
+            var chain = Managers.ChainStats(store, Service);
             bases.Add(chain.BaseGeneration);
             longestChain = Math.Max(longestChain, chain.DeltaCount);
         }
 
         await snapshotter.WhenCompactionsDoneAsync().ConfigureAwait(false);
         var elapsed = Stats.Ms(started, System.Diagnostics.Stopwatch.GetTimestamp());
-        bases.Add(store.GetChainStats(Service).BaseGeneration);
+        bases.Add(Managers.ChainStats(store, Service).BaseGeneration);
         var total = WrittenBytes() - writtenBefore;
         var compactions = bases.Count - 1;
         var oneSave = Stats.Median(deltaLengths.Take(5).Select(l => (double)l));

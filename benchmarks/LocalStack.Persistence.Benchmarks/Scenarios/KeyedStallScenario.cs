@@ -65,7 +65,7 @@ public static class KeyedStallScenario
                 while (!stop.IsCancellationRequested)
                 {
                     var current = Volatile.Read(ref open);
-                    if (current is not null && store.GetChainStats(Service).BaseGeneration != current.BaseGeneration)
+                    if (current is not null && Managers.ChainStats(store, Service).BaseGeneration != current.BaseGeneration)
                     {
                         current.End = Stopwatch.GetTimestamp();
                         current.GcPauseMs = (GC.GetTotalPauseDuration() - current.GcPauseBefore).TotalMilliseconds;
@@ -94,7 +94,7 @@ public static class KeyedStallScenario
                 var metadata = await manager.SaveAsync(Service).ConfigureAwait(false);
                 var end = Stopwatch.GetTimestamp();
                 windows.Add(new SaveWindow(start, end, provider.LastCaptureEnded, provider.LastCaptureRecords, provider.LastCaptureWasFull, provider.LastCaptureMs, provider.LastCaptureProviderMs, metadata.FileLength, (GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds));
-                var chain = store.GetChainStats(Service);
+                var chain = Managers.ChainStats(store, Service);
                 if (Volatile.Read(ref open) is null && CompactionBounds.Default.IsExceeded(chain))
                 {
                     var started = new Compaction(chain.BaseGeneration, end, GC.GetTotalPauseDuration());
