@@ -13,7 +13,8 @@ using LocalStack.Persistence.Benchmarks.Suites;
 // Usage:
 //   -- --filter '*'            full run: the BenchmarkDotNet suites (save, load), then every custom scenario
 //   -- --quick                 smoke test: the suites with a tiny in-process job and small states, then the scenarios, small
-//   -- --scenario stall,flush  only the named scenarios (interleaved, stall, onrequest, onrequest-http, flush, alloc, scaling, slow-clients, sdk-scaling); add --quick for small sizes
+//   -- --scenario stall,flush  only the named scenarios (interleaved, stall, onrequest, onrequest-http, flush, alloc, scaling, slow-clients, sdk-scaling,
+//                              keyed-load, keyed-stall, keyed-bytes); add --quick for small sizes
 //                              (onrequest-http and sdk-scaling start the sample emulator as child processes and drive it with AWS SDK clients;
 //                              sdk-scaling's services and sizes: LSP_BENCH_SDK_SCALING=dynamodb=1000,100000;sqs=1000;s3=1000)
 //   -- --no-scenarios          with --filter: the suites only
@@ -36,6 +37,9 @@ var scenarios = new Dictionary<string, Func<Report, Task>>(StringComparer.Ordina
     ["scaling"] = ScalingScenario.RunAsync,
     ["slow-clients"] = SlowClientsScenario.RunAsync,
     ["sdk-scaling"] = SdkScalingScenario.RunAsync,
+    ["keyed-load"] = KeyedLoadScenario.RunAsync,
+    ["keyed-stall"] = KeyedStallScenario.RunAsync,
+    ["keyed-bytes"] = KeyedBytesScenario.RunAsync,
 };
 
 var clock = Stopwatch.StartNew();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LocalStack.Persistence.Benchmarks.Workload;
 using LocalStack.Persistence.Storage;
 
@@ -38,24 +37,7 @@ public static class InterleavedScenario
             () => { GC.KeepAlive(Naive.Load(naivePath)); return Task.CompletedTask; },
             async () => await snapshotter.LoadAsync(loader).ConfigureAwait(false),
         };
-        var times = names.Select(_ => new List<double>()).ToArray();
-        for (var round = -1; round < rounds; round++) // round -1 warms up
-        {
-            for (var s = 0; s < steps.Length; s++)
-            {
-                // Like BenchmarkDotNet between iterations: each step starts on a collected heap, not the last one's garbage.
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-                GC.Collect();
-                var start = Stopwatch.GetTimestamp();
-                await steps[s]().ConfigureAwait(false);
-                if (round >= 0)
-                {
-                    times[s].Add(Stats.Ms(start, Stopwatch.GetTimestamp()));
-                }
-            }
-        }
-
+        var times = await Stats.InterleaveAsync(steps, rounds).ConfigureAwait(false);
         var median = times.Select(Stats.Median).ToArray();
         report.Info($"interleaved medians, {records:N0} records, {rounds} rounds: " + string.Join("; ", names.Select((n, i) => $"{n} {Report.F(median[i], "0.0")} ms")));
         var save = median[2] / median[0];

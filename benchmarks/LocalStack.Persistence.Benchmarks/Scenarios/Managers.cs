@@ -14,4 +14,24 @@ internal static class Managers
         var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = stateDirectory });
         return (store, new SnapshotManager(providers, store, saveStrategy, new ManualLoadStrategy()));
     }
+
+    /// <summary>
+    /// The service's delta chain, read from outside the snapshotter's slot while a compaction may be removing the
+    /// deltas it folded: the store lists the delta files and then reads their lengths, and a file removed in between
+    /// throws; read again then (the library's own callers hold the slot or the file lock and never see that).
+    /// </summary>
+    public static FileSystemSnapshotStore.ChainStats ChainStats(FileSystemSnapshotStore store, string serviceName)
+    {
+        while (true)
+        {
+            try
+            {
+                return store.GetChainStats(serviceName);
+            }
+            catch (FileNotFoundException)
+            {
+                // A folded delta was removed while it was being listed.
+            }
+        }
+    }
 }

@@ -23,6 +23,32 @@ public static class Stats
         return sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 
+    /// <summary>
+    /// Runs the steps in turn, round after round (round -1 warms up), each on a collected heap like BenchmarkDotNet
+    /// between iterations, so that noise hits every step alike; returns each step's times in milliseconds.
+    /// </summary>
+    public static async Task<List<double>[]> InterleaveAsync(IReadOnlyList<Func<Task>> steps, int rounds)
+    {
+        var times = steps.Select(_ => new List<double>()).ToArray();
+        for (var round = -1; round < rounds; round++)
+        {
+            for (var s = 0; s < steps.Count; s++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+                var start = System.Diagnostics.Stopwatch.GetTimestamp();
+                await steps[s]().ConfigureAwait(false);
+                if (round >= 0)
+                {
+                    times[s].Add(Ms(start, System.Diagnostics.Stopwatch.GetTimestamp()));
+                }
+            }
+        }
+
+        return times;
+    }
+
     /// <summary>Milliseconds between two <see cref="System.Diagnostics.Stopwatch"/> timestamps.</summary>
     public static double Ms(long from, long to) => (to - from) * 1000.0 / System.Diagnostics.Stopwatch.Frequency;
 }
