@@ -76,7 +76,17 @@ public sealed partial class FileSystemSnapshotStore
         {
             if (StateLayout.TryParseDeltaFileName(file.Name, out var generation) && generation > afterGeneration)
             {
-                deltas.Add(new DeltaFile(generation, file.FullName, file.Length));
+                long length;
+                try
+                {
+                    length = file.Length;
+                }
+                catch (FileNotFoundException)
+                {
+                    continue; // removed by a compaction since the listing: covered by the base now
+                }
+
+                deltas.Add(new DeltaFile(generation, file.FullName, length));
             }
         }
 
