@@ -119,7 +119,10 @@ public sealed partial class ServiceSnapshotter
     /// file lock, and only if the base is still the one that was folded (a full save or a delete meanwhile wins).
     /// </summary>
     /// <returns>The new base, or <see langword="null"/> when there was nothing to fold or the base changed meanwhile.</returns>
-    internal async ValueTask<SnapshotMetadata?> CompactAsync(string serviceName, CancellationToken cancellationToken)
+    /// <param name="serviceName">The service.</param>
+    /// <param name="cancellationToken">Stops the compaction; the chain stays as it was.</param>
+    /// <param name="intoBase">Fold into a new base (<see langword="true"/>), merge the deltas into one (<see langword="false"/>), or decide by the bounds (<see langword="null"/>).</param>
+    internal async ValueTask<SnapshotMetadata?> CompactAsync(string serviceName, CancellationToken cancellationToken, bool? intoBase = null)
     {
         if (Store is not FileSystemSnapshotStore store)
         {
@@ -157,11 +160,18 @@ public sealed partial class ServiceSnapshotter
                     chain.ReadDelta(i, record => changes[record.Key] = new FoldedRecord(record.Kind, [.. record.BlobIds], record.ValueSpan.ToArray()));
                 }
 
+                // Many small deltas are merged into one (the cost of what they hold); the base is rewritten only once the
+                // deltas reach their share of it, so a save's amortized cost does not grow with the base.
+                var stats = store.GetChainStats(serviceName);
+                var foldIntoBase = intoBase ?? (stats.DeltaBytes >= Math.Max(Bounds.MinDeltaBytes, stats.BaseLength * Bounds.BaseFraction) || chain.Deltas.Count == 1);
                 var request = new SnapshotWriteRequest(serviceName, baseMetadata.SchemaVersion, chain.LastGeneration);
-                return await store.ReplaceBaseAsync(
+                return await store.ReplaceChainAsync(
                     request,
                     baseMetadata.Generation,
-                    (destination, ct) => WriteFoldedAsync(baseRecords, changes, destination, ct),
+                    foldIntoBase,
+                    (destination, ct) => foldIntoBase
+                        ? WriteFoldedAsync(baseRecords, changes, destination, ct)
+                        : WriteMergedAsync(baseMetadata.Generation, changes, destination, ct),
                     async ct =>
                     {
                         await slot.WaitAsync(ct).ConfigureAwait(false);
@@ -267,6 +277,28 @@ public sealed partial class ServiceSnapshotter
             {
                 await destination.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
                 buffer.ResetWrittenCount();
+            }
+        }
+
+        output.WriteEnd();
+        await destination.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One delta that follows the base and holds the last record (value or removal) of every key the merged deltas touch.</summary>
+    private static async ValueTask WriteMergedAsync(long baseGeneration, Dictionary<string, FoldedRecord> changes, Stream destination, CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var output = new KeyedRecordWriter(buffer);
+        output.WriteDeltaStart(baseGeneration);
+        foreach (var (key, changed) in changes)
+        {
+            if (changed.Kind == KeyedRecords.Value)
+            {
+                output.WriteValue(key, changed.BlobIds, changed.Value);
+            }
+            else
+            {
+                output.WriteRemoval(key);
             }
         }
 

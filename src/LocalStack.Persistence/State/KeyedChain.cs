@@ -58,13 +58,18 @@ internal sealed class KeyedChain : IAsyncDisposable
 
     /// <summary>Reads delta <paramref name="index"/> record by record after checking that it follows the generation before it.</summary>
     /// <exception cref="SnapshotCorruptException">A delta in between is missing, or the delta's records are damaged.</exception>
+    /// <remarks>
+    /// A delta follows the file just before it, or (a merged delta whose older parts a kill left behind) the base or
+    /// an earlier delta of the chain: it then holds all their changes, so replaying them first changes nothing. A
+    /// generation that is not in the chain means a file in between is missing.
+    /// </remarks>
     public void ReadDelta(int index, Action<KeyedRecordReader> onRecord)
     {
         var (file, reader) = _deltas[index];
         var previous = index == 0 ? BaseGeneration : _deltas[index - 1].File.Generation;
         using var records = new KeyedRecordReader(reader.Payload, file.Path);
         var follows = records.ReadDeltaPreamble();
-        if (follows != previous)
+        if (follows != previous && follows != BaseGeneration && !_deltas.Take(index).Any(d => d.File.Generation == follows))
         {
             throw new SnapshotCorruptException(file.Path, $"it follows generation {follows}, but the snapshot before it ends at generation {previous}: a delta file in between is missing.");
         }

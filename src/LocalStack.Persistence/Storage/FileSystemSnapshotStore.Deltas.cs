@@ -118,15 +118,18 @@ public sealed partial class FileSystemSnapshotStore
     internal ChainStats GetChainStats(string serviceName) => StatsOf(serviceName);
 
     /// <summary>
-    /// Compaction's commit: writes the new base to a temp file outside every lock, then (inside
-    /// <paramref name="enterCommit"/> and the file lock) renames it over <c>store.state</c> only if the base is still
-    /// generation <paramref name="expectedBaseGeneration"/>, and removes the deltas it folded.
+    /// Compaction's commit: writes the folded file to a temp file outside every lock, then (inside
+    /// <paramref name="enterCommit"/> and the file lock) renames it into place only if the base is still generation
+    /// <paramref name="expectedBaseGeneration"/>, and removes what it replaces. With <paramref name="asBase"/> the file
+    /// becomes <c>store.state</c> and the deltas it folded go; otherwise it is one delta that replaces the newest delta it
+    /// merged (<c>store.delta.&lt;request generation&gt;</c>, which must still exist) and the older ones go.
     /// </summary>
-    /// <returns>The new base's metadata, or <see langword="null"/> when the base changed meanwhile (nothing is committed).</returns>
-    internal async ValueTask<SnapshotMetadata?> ReplaceBaseAsync(
+    /// <returns>The new file's metadata, or <see langword="null"/> when the chain changed meanwhile (nothing is committed).</returns>
+    internal async ValueTask<SnapshotMetadata?> ReplaceChainAsync(
         SnapshotWriteRequest request,
         long expectedBaseGeneration,
-        SnapshotPayloadWriter writeBase,
+        bool asBase,
+        SnapshotPayloadWriter write,
         Func<CancellationToken, ValueTask<IDisposable>> enterCommit,
         CancellationToken cancellationToken)
     {
@@ -134,11 +137,12 @@ public sealed partial class FileSystemSnapshotStore
         ThrowIfDisposed();
         var serviceName = request.ServiceName;
         var statePath = _layout.StateFile(serviceName);
-        _layout.ThrowIfLinked(statePath);
+        var target = asBase ? statePath : _layout.DeltaFile(serviceName, request.Generation);
+        _layout.ThrowIfLinked(target);
         var fields = new SnapshotHeaderFields(serviceName, request.SchemaVersion, request.Generation, _timeProvider.GetUtcNow(), _codec);
         var prepared = await _writer.PrepareAsync(
-            statePath,
-            (file, ct) => SnapshotFile.WriteAsync(file, fields, LimitPayload(writeBase, statePath), statePath, ct),
+            target,
+            (file, ct) => SnapshotFile.WriteAsync(file, fields, LimitPayload(write, target), target, ct),
             cancellationToken).ConfigureAwait(false);
         try
         {
@@ -149,13 +153,29 @@ public sealed partial class FileSystemSnapshotStore
                 try
                 {
                     ThrowIfDisposed();
-                    if (TryReadHeader(statePath) is not { } current || current.Generation != expectedBaseGeneration)
+                    if (TryReadHeader(statePath) is not { } current || current.Generation != expectedBaseGeneration || (!asBase && !File.Exists(target)))
                     {
                         return null;
                     }
 
                     prepared.Commit();
-                    RemoveDeltasUpTo(serviceName, request.Generation);
+                    if (asBase)
+                    {
+                        RemoveDeltasUpTo(serviceName, request.Generation);
+                    }
+                    else
+                    {
+                        // A kill before these removals leaves the older deltas in the chain; the merged delta names the
+                        // base as the generation it follows and holds their changes, so replaying them first changes nothing.
+                        _chains.TryRemove(serviceName, out _);
+                        foreach (var older in ListDeltaFiles(serviceName, expectedBaseGeneration).Where(d => d.Generation < request.Generation))
+                        {
+                            _fileSystem.DeleteFile(older.Path);
+                        }
+
+                        _fileSystem.FlushDirectory(_layout.ServiceStateDirectory(serviceName));
+                    }
+
                     return prepared.Result;
                 }
                 finally

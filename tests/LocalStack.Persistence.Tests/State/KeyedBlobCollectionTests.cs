@@ -28,7 +28,7 @@ public sealed class KeyedBlobCollectionTests : StoreTestBase
         Assert.That(BlobFiles, Is.EquivalentTo(new[] { IdOf("first a"), IdOf("b stays"), IdOf("second a"), IdOf("new c") }));
 
         Assert.That(await Snapshotter.CollectBlobsAsync("files", CancellationToken.None), Is.Zero, "before a compaction every blob is referenced by some record of the chain");
-        await Snapshotter.CompactAsync("files", CancellationToken.None);
+        await Snapshotter.CompactAsync("files", CancellationToken.None, intoBase: true);
         var removed = await Snapshotter.CollectBlobsAsync("files", CancellationToken.None);
 
         Assert.That(removed, Is.EqualTo(2));

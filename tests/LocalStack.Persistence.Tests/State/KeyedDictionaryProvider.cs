@@ -5,7 +5,7 @@ using LocalStack.Persistence.State;
 namespace LocalStack.Persistence.Tests.State;
 
 /// <summary>A keyed provider over a dictionary of strings, with a legacy JSON form ({"key":"value",...}) for v1 snapshots.</summary>
-internal sealed class KeyedDictionaryProvider(string serviceName = "kv") : KeyedStateProvider(serviceName)
+internal sealed class KeyedDictionaryProvider(string serviceName = "kv", int schemaVersion = 1) : KeyedStateProvider(serviceName, schemaVersion)
 {
     public Dictionary<string, string> Items { get; } = new(StringComparer.Ordinal);
 

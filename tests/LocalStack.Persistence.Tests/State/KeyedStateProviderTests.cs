@@ -193,7 +193,7 @@ public sealed class KeyedStateProviderTests : StoreTestBase
             last = (await Snapshotter.SaveAsync(provider)).Generation;
         }
 
-        var compacted = await Snapshotter.CompactAsync("kv", CancellationToken.None);
+        var compacted = await Snapshotter.CompactAsync("kv", CancellationToken.None, intoBase: true);
         Assert.That(compacted, Is.Not.Null);
         Assert.That(compacted!.Generation, Is.EqualTo(last));
         Assert.That(DeltaFiles, Is.Empty);
@@ -209,6 +209,77 @@ public sealed class KeyedStateProviderTests : StoreTestBase
     }
 
     [Test]
+    public async Task Small_deltas_are_merged_into_one_delta_that_follows_the_base_and_the_base_is_not_rewritten()
+    {
+        var provider = new KeyedDictionaryProvider();
+        for (var i = 0; i < 100; i++)
+        {
+            provider.Set($"k{i:D3}", "base");
+        }
+
+        var first = await Snapshotter.SaveAsync(provider);
+        var baseBytes = File.ReadAllBytes(first.Location);
+        long last = 0;
+        for (var i = 0; i < 6; i++)
+        {
+            provider.Set($"k{i:D3}", $"delta{i}");
+            provider.Remove($"k{i + 50:D3}");
+            last = (await Snapshotter.SaveAsync(provider)).Generation;
+        }
+
+        var merged = await Snapshotter.CompactAsync("kv", CancellationToken.None, intoBase: false);
+
+        Assert.That(merged!.Generation, Is.EqualTo(last));
+        Assert.That(DeltaFiles, Is.EqualTo(new[] { $"store.delta.{last:D20}" }));
+        Assert.That(File.ReadAllBytes(first.Location), Is.EqualTo(baseBytes));
+        provider.Set("after", "merge");
+        await Snapshotter.SaveAsync(provider);
+        ReopenStore();
+        var restored = new KeyedDictionaryProvider();
+        await Snapshotter.LoadAsync(restored);
+        Assert.That(restored.Items, Is.EquivalentTo(provider.Items), "removals survive the merge (the base still has those keys)");
+    }
+
+    [Test]
+    public async Task A_kill_between_a_merged_deltas_rename_and_the_removal_of_the_deltas_it_merged_loads_the_same_state()
+    {
+        var provider = new KeyedDictionaryProvider();
+        provider.Set("a", "0");
+        provider.Set("b", "0");
+        await Snapshotter.SaveAsync(provider);
+        var copies = new Dictionary<string, byte[]>();
+        for (var i = 1; i <= 4; i++)
+        {
+            provider.Set("a", $"{i}");
+            if (i == 2)
+            {
+                provider.Remove("b");
+            }
+
+            var delta = await Snapshotter.SaveAsync(provider);
+            copies[delta.Location] = File.ReadAllBytes(delta.Location);
+        }
+
+        await Snapshotter.CompactAsync("kv", CancellationToken.None, intoBase: false);
+
+        // Put the merged deltas back, as a kill before their removal leaves them.
+        foreach (var (path, bytes) in copies.Where(c => !File.Exists(c.Key)))
+        {
+            File.WriteAllBytes(path, bytes);
+        }
+
+        Assert.That(DeltaFiles, Has.Length.EqualTo(4));
+        ReopenStore();
+        var restored = new KeyedDictionaryProvider();
+        await Snapshotter.LoadAsync(restored);
+        Assert.That(restored.Items, Is.EquivalentTo(provider.Items));
+        Assert.That(await Snapshotter.CompactAsync("kv", CancellationToken.None, intoBase: true), Is.Not.Null, "a compaction folds such a chain too");
+        var again = new KeyedDictionaryProvider();
+        await Snapshotter.LoadAsync(again);
+        Assert.That(again.Items, Is.EquivalentTo(provider.Items));
+    }
+
+    [Test]
     public async Task Compaction_commits_nothing_when_a_full_save_replaced_the_base_meanwhile()
     {
         var provider = new KeyedDictionaryProvider();
@@ -221,7 +292,7 @@ public sealed class KeyedStateProviderTests : StoreTestBase
         provider.MarkAllChanged();
         provider.Set("a", "full");
         var pending = await Snapshotter.CaptureAsync(provider);
-        var compaction = Snapshotter.CompactAsync("kv", CancellationToken.None).AsTask();
+        var compaction = Snapshotter.CompactAsync("kv", CancellationToken.None, intoBase: true).AsTask();
         await using (pending)
         {
             await Snapshotter.CommitAsync(pending);
@@ -234,7 +305,7 @@ public sealed class KeyedStateProviderTests : StoreTestBase
     }
 
     [Test]
-    public async Task Compaction_starts_in_the_background_when_the_chain_passes_its_bound()
+    public async Task A_merge_starts_in_the_background_when_the_chain_passes_its_count_bound()
     {
         Snapshotter.Bounds = new CompactionBounds(MaxDeltas: 4, MinDeltaBytes: long.MaxValue, BaseFraction: 1);
         var provider = new KeyedDictionaryProvider();
@@ -247,8 +318,8 @@ public sealed class KeyedStateProviderTests : StoreTestBase
         }
 
         await Snapshotter.WhenCompactionsDoneAsync();
-        Assert.That(DeltaFiles, Is.Empty);
-        Assert.That(Files.GetChainStats("kv").DeltaCount, Is.Zero);
+        Assert.That(DeltaFiles, Has.Length.EqualTo(1), "four small deltas (far below their share of the base) merged into one");
+        Assert.That(Files.GetChainStats("kv").DeltaCount, Is.EqualTo(1));
         var restored = new KeyedDictionaryProvider();
         await Snapshotter.LoadAsync(restored);
         Assert.That(restored.Items["a"], Is.EqualTo("4"));

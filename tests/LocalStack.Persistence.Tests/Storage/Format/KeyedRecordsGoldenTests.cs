@@ -75,7 +75,7 @@ public sealed class KeyedRecordsGoldenTests
         File.Copy(deltaPath, Path.Combine(folder, "store.delta.00000000000000000045"));
 
         using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = temp.Path });
-        var provider = new KeyedDictionaryProvider("s3");
+        var provider = new KeyedDictionaryProvider("s3", schemaVersion: 2); // the golden files carry schema version 2
         var loaded = await new ServiceSnapshotter(store).LoadAsync(provider);
 
         Assert.That(loaded!.Generation, Is.EqualTo(42));
