@@ -262,12 +262,20 @@ public sealed partial class FileSystemSnapshotStore
         session.AddShard(shard);
     }
 
+    private static bool HashesTo(string path, string blobId)
+    {
+        using var file = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(file)) == blobId;
+    }
+
     private async ValueTask<bool> LinkOrCopyAsync(string serviceName, string sourcePath, FileStamp? hashed, string blobId, string temp, CancellationToken cancellationToken)
     {
         if (LinuxNative.IsSupported && LinuxNative.TryCreateHardLink(sourcePath, temp) == 0)
         {
             var linkedStamped = LinuxNative.TryGetFileStamp(temp, out var linked);
-            if (hashed is { } before && linkedStamped && (linked.Id != before.Id || linked.Version != before.Version))
+            // The stamps of the link and of the file hashed agree when nothing touched it; some file systems (FUSE
+            // passthroughs) report another stamp for the new name, so a disagreement is settled by the bytes themselves.
+            if (hashed is { } before && linkedStamped && (linked.Id != before.Id || linked.Version != before.Version) && !HashesTo(temp, blobId))
             {
                 throw new InvalidOperationException($"File '{sourcePath}' was replaced or written while it was stored as a blob of service '{serviceName}'. A file stored as a blob must not change while it is stored (nor in place afterwards: the blob shares its bytes).");
             }

@@ -1,6 +1,11 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
+using LocalStack.Persistence.SampleEmulator.Aws;
+using LocalStack.Persistence.SampleEmulator.S3;
+using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Testing;
+using LocalStack.Persistence.Tests.Support;
 using Microsoft.Data.Sqlite;
 
 namespace LocalStack.Persistence.SampleEmulator.Tests.Persistence;
@@ -58,9 +63,9 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
         return RandomAccess.Read(handle, header, 0) == header.Length ? BinaryPrimitives.ReadInt64LittleEndian(header[20..]) : null;
     }
 
-    public void Verify(int round, Findings findings)
+    public async Task VerifyAsync(int round, Findings findings)
     {
-        VerifyS3(round, findings);
+        await VerifyS3Async(round, findings);
         VerifyDynamo(round, findings);
     }
 
@@ -69,29 +74,51 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
             ? Path.Combine(StateDirectory, service, generation.ToString("D20", CultureInfo.InvariantCulture))
             : null;
 
-    private void VerifyS3(int round, Findings findings)
+    /// <summary>
+    /// S3's objects are blobs named by keyed records: the committed state is loaded, from a copy of the snapshot files,
+    /// into an in-process provider (which checks every blob's hash and size), and each object file it restored must hold
+    /// bytes a client wrote; every acknowledged object's bytes must be among them.
+    /// </summary>
+    private async Task VerifyS3Async(int round, Findings findings)
     {
         var acknowledged = ledger.S3.Where(w => w.Round <= round && w.Acknowledged).ToList();
-        var folder = GenerationFolder("s3") is { } g ? Path.Combine(g, "objects") : null;
-        var present = new HashSet<string>(StringComparer.Ordinal);
-        if (folder is not null && Directory.Exists(folder))
+        using var copy = new TempDirectory();
+        ProviderHarness.CopyTree(StateDirectory, copy.Path, ProviderGoldenSets.IsPartOfASnapshot);
+        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = copy.Path });
+        using var working = new WorkingDirectories(new NoServices());
+        var s3 = new S3Store(working);
+        try
         {
-            var written = ledger.S3.Select(w => Convert.ToHexString(w.Sha256)).ToHashSet(StringComparer.Ordinal);
-            foreach (var file in Directory.EnumerateFiles(folder))
+            await new ServiceSnapshotter(store).LoadAsync(new S3StateProvider(s3));
+        }
+        catch (SnapshotException e)
+        {
+            findings.Problems.Add($"round {round}: the committed S3 state does not load: {e.Message}");
+            return;
+        }
+
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        var written = ledger.S3.Select(w => Convert.ToHexString(w.Sha256)).ToHashSet(StringComparer.Ordinal);
+        foreach (var file in s3.ToDocument().Accounts.SelectMany(a => a.Buckets).SelectMany(b => b.Objects).Select(o => s3.PathOf(o.File)))
+        {
+            var hash = Hash(file);
+            present.Add(hash);
+            if (!written.Contains(hash))
             {
-                var hash = Hash(file);
-                present.Add(hash);
-                if (!written.Contains(hash))
-                {
-                    findings.Problems.Add($"round {round}: committed S3 asset {file} ({new FileInfo(file).Length} bytes) holds bytes no client wrote");
-                }
+                findings.Problems.Add($"round {round}: committed S3 object file {file} ({new FileInfo(file).Length} bytes) holds bytes no client wrote");
             }
         }
 
         foreach (var write in acknowledged.Where(w => !present.Contains(Convert.ToHexString(w.Sha256))))
         {
-            findings.Lose(write, $"has no committed asset file with its bytes (folder {folder ?? "none"})");
+            findings.Lose(write, "has no committed object with its bytes");
         }
+    }
+
+    /// <summary>No host: <see cref="WorkingDirectories"/> gives each service a temporary folder of its own.</summary>
+    private sealed class NoServices : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => null;
     }
 
     private void VerifyDynamo(int round, Findings findings)
