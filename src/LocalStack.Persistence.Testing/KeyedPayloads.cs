@@ -15,7 +15,7 @@ internal static class KeyedPayloads
     public static bool IsKeyedBase(ReadOnlySpan<byte> payload) => payload.StartsWith(KeyedRecords.BaseMagic);
 
     /// <summary>The records of a keyed base as one JSON object, key → value (blob references are not shown; blobs are copied as they are).</summary>
-    public static JsonObject ToJson(byte[] payload, string location)
+    public static JsonObject ToJson(byte[] payload, string location, Dictionary<string, byte[][]> blobs)
     {
         var result = new JsonObject();
         using var stream = new MemoryStream(payload, writable: false);
@@ -26,6 +26,7 @@ internal static class KeyedPayloads
             if (records.Kind == KeyedRecords.Value)
             {
                 result[records.Key] = JsonNode.Parse(records.ValueSpan);
+                blobs[records.Key] = [.. records.BlobIds];
             }
         }
 
@@ -37,7 +38,11 @@ internal static class KeyedPayloads
     /// replaced the object by something else is stored as that JSON, which the provider then takes for a snapshot
     /// written before it was keyed.
     /// </summary>
-    public static HostilePayload ToPayload(HostilePayload mutated)
+    /// <remarks>
+    /// Each record keeps the blob references its key had, and references of keys the mutation removed or renamed go on
+    /// the first record: the blob collection after a load must not remove blobs a served payload still names.
+    /// </remarks>
+    public static HostilePayload ToPayload(HostilePayload mutated, Dictionary<string, byte[][]> blobs)
     {
         JsonNode? root;
         try
@@ -57,9 +62,13 @@ internal static class KeyedPayloads
         var buffer = new ArrayBufferWriter<byte>();
         var writer = new KeyedRecordWriter(buffer);
         writer.WriteBaseStart();
+        var orphans = blobs.Where(b => !members.ContainsKey(b.Key)).SelectMany(b => b.Value).ToList();
         foreach (var (key, value) in members)
         {
-            writer.WriteValue(key, [], Encoding.UTF8.GetBytes(value?.ToJsonString() ?? "null"));
+            var refs = blobs.TryGetValue(key, out var own) ? own.ToList() : [];
+            refs.AddRange(orphans);
+            orphans.Clear();
+            writer.WriteValue(key, refs, Encoding.UTF8.GetBytes(value?.ToJsonString() ?? "null"));
         }
 
         writer.WriteEnd();

@@ -148,9 +148,10 @@ public static class ProviderChecks
                 var valid = await baselineHarness.SaveAsync(provider, "the save of the valid state", cancellationToken).ConfigureAwait(false);
                 JsonNode baseline;
                 var keyed = KeyedPayloads.IsKeyedBase(valid.Payload);
+                var blobRefs = new Dictionary<string, byte[][]>(StringComparer.Ordinal);
                 try
                 {
-                    baseline = (keyed ? KeyedPayloads.ToJson(valid.Payload, valid.Metadata.Location) : JsonNode.Parse(valid.Payload))
+                    baseline = (keyed ? KeyedPayloads.ToJson(valid.Payload, valid.Metadata.Location, blobRefs) : JsonNode.Parse(valid.Payload))
                         ?? throw Expect.Failure($"the payload of service '{serviceName}' is JSON null; there is nothing to mutate.");
                 }
                 catch (JsonException e)
@@ -168,7 +169,7 @@ public static class ProviderChecks
                     var hostile = new PayloadMutator(new Random(seed), options.HugeStringBytes).Mutate(baseline);
                     if (keyed)
                     {
-                        hostile = KeyedPayloads.ToPayload(hostile);
+                        hostile = KeyedPayloads.ToPayload(hostile, blobRefs);
                     }
 
                     var outcome = await FeedAsync(serviceName, metadata, assets, Directory.Exists(baselineHarness.BlobsDirectory(serviceName)) ? baselineHarness.BlobsDirectory(serviceName) : null, hostile, createEmpty, provider, cancellationToken).ConfigureAwait(false);
