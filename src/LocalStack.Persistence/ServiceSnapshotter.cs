@@ -26,7 +26,7 @@ namespace LocalStack.Persistence;
 /// throws stops the operation (before) or is reported to the caller after the operation took effect (after).
 /// </para>
 /// </remarks>
-public sealed class ServiceSnapshotter
+public sealed partial class ServiceSnapshotter
 {
     private readonly ISnapshotStore? _storeOrNull;
     private readonly IStateLifecycleHook[] _hooks;
@@ -70,7 +70,8 @@ public sealed class ServiceSnapshotter
         {
             await RunBeforeAsync(provider, static (h, s, ct) => h.OnBeforeSaveAsync(s, ct), serviceName, cancellationToken).ConfigureAwait(false);
             var stored = await Store.GetMetadataAsync(serviceName, cancellationToken).ConfigureAwait(false);
-            var generation = Math.Max(stored?.Generation ?? 0, slot.LastGeneration) + 1;
+            var latest = Store is FileSystemSnapshotStore files ? files.GetLatestGeneration(serviceName) : 0;
+            var generation = Math.Max(Math.Max(stored?.Generation ?? 0, latest), slot.LastGeneration) + 1;
             slot.LastGeneration = generation;
             var schemaVersion = provider.SchemaVersion;
 
@@ -126,6 +127,7 @@ public sealed class ServiceSnapshotter
 
         pending.BeginCommit();
         var serviceName = pending.ServiceName;
+        var keyed = pending.Capture as KeyedCapture;
         var generation = pending.Generation;
         SnapshotMetadata metadata;
         try
@@ -135,10 +137,11 @@ public sealed class ServiceSnapshotter
                 await Store.FlushAssetGenerationAsync(serviceName, generation, cancellationToken).ConfigureAwait(false);
             }
 
-            metadata = await Store.WriteAsync(
-                new SnapshotWriteRequest(serviceName, pending.SchemaVersion, generation),
-                pending.Capture.WriteToAsync,
-                cancellationToken).ConfigureAwait(false);
+            var request = new SnapshotWriteRequest(serviceName, pending.SchemaVersion, generation);
+            metadata = keyed is { IsDelta: true } && Store is FileSystemSnapshotStore files
+                ? await files.AppendDeltaAsync(request, keyed.WriteToAsync, cancellationToken).ConfigureAwait(false)
+                : await Store.WriteAsync(request, pending.Capture.WriteToAsync, cancellationToken).ConfigureAwait(false);
+            keyed?.Committed(generation);
         }
         catch
         {
@@ -149,13 +152,21 @@ public sealed class ServiceSnapshotter
         try
         {
             await pending.Capture.DisposeAsync().ConfigureAwait(false);
-            try
+            if (keyed is { IsDelta: true })
             {
-                await Store.PruneAssetGenerationsAsync(serviceName, generation, CancellationToken.None).ConfigureAwait(false);
+                // A delta stages no generation folder and keeps its base's; the chain may need folding.
+                MaybeStartCompaction(serviceName);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            else
             {
-                // The snapshot is committed and durable; an old generation left behind is removed by the next commit.
+                try
+                {
+                    await Store.PruneAssetGenerationsAsync(serviceName, generation, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The snapshot is committed and durable; an old generation left behind is removed by the next commit.
+                }
             }
 
             await RunAfterAsync(pending.Provider, static (h, s, ct) => h.OnAfterSaveAsync(s, ct), serviceName, cancellationToken).ConfigureAwait(false);

@@ -76,6 +76,12 @@ public sealed class SnapshotContext
     /// </summary>
     public string? SnapshotLocation { get; }
 
+    /// <summary>The store this context works on; <see langword="null"/> only for a reset with persistence off.</summary>
+    internal ISnapshotStore? Store => _store;
+
+    /// <summary>Whether the store keeps keyed deltas (otherwise a keyed provider writes a full base on every save).</summary>
+    internal bool SupportsDeltas => _store is FileSystemSnapshotStore;
+
     /// <summary>Whether a staging folder was (or was being) created during this save.</summary>
     internal bool StagingStarted => _stagingStarted;
 

@@ -21,9 +21,28 @@ internal sealed class AtomicFileWriter(IStoreFileSystem fileSystem)
 
     public async ValueTask<T> WriteAsync<T>(string targetPath, Func<FileStream, CancellationToken, ValueTask<T>> write, CancellationToken cancellationToken)
     {
-        var folder = Path.GetDirectoryName(targetPath)!;
+        var prepared = await PrepareAsync(targetPath, write, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Last chance to give up: after the rename the new file is committed.
+            cancellationToken.ThrowIfCancellationRequested();
+            prepared.Commit();
+            return prepared.Result;
+        }
+        finally
+        {
+            prepared.Discard();
+        }
+    }
+
+    /// <summary>
+    /// Writes and flushes the temp file without committing it: the caller commits it later (for example after taking
+    /// a lock and checking that the target is still the one the content was derived from) or discards it.
+    /// </summary>
+    public async ValueTask<PreparedFile<T>> PrepareAsync<T>(string targetPath, Func<FileStream, CancellationToken, ValueTask<T>> write, CancellationToken cancellationToken)
+    {
         var tempPath = TempPathFor(targetPath);
-        var renamed = false;
+        var committed = false;
         try
         {
             T result;
@@ -40,22 +59,45 @@ internal sealed class AtomicFileWriter(IStoreFileSystem fileSystem)
             }
 
             await file.DisposeAsync().ConfigureAwait(false);
-
-            // Last chance to give up: after the rename the new file is committed.
-            cancellationToken.ThrowIfCancellationRequested();
-            fileSystem.Move(tempPath, targetPath);
-            renamed = true;
-            fileSystem.FlushDirectory(folder);
-            return result;
+            committed = true;
+            return new PreparedFile<T>(this, tempPath, targetPath, result);
         }
         finally
         {
-            if (!renamed)
+            if (!committed)
             {
                 TryDelete(tempPath);
             }
         }
     }
+
+    /// <summary>A written, flushed temp file: <see cref="Commit"/> renames it over the target, <see cref="Discard"/> deletes it if not committed.</summary>
+    internal sealed class PreparedFile<T>(AtomicFileWriter writer, string tempPath, string targetPath, T result)
+    {
+        private bool _renamed;
+
+        public T Result => result;
+
+        /// <summary>The commit point: rename over the target, then fsync of the folder (a failure of that fsync is reported; the rename stays).</summary>
+        public void Commit()
+        {
+            writer.Rename(tempPath, targetPath);
+            _renamed = true;
+            writer.FlushFolderOf(targetPath);
+        }
+
+        public void Discard()
+        {
+            if (!_renamed)
+            {
+                writer.TryDelete(tempPath);
+            }
+        }
+    }
+
+    private void Rename(string tempPath, string targetPath) => fileSystem.Move(tempPath, targetPath);
+
+    private void FlushFolderOf(string targetPath) => fileSystem.FlushDirectory(Path.GetDirectoryName(targetPath)!);
 
     private static async ValueTask DisposeQuietlyAsync(FileStream file)
     {

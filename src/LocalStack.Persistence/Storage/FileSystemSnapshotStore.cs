@@ -120,7 +120,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
             EnsureDirectory(folder);
 
             var fields = new SnapshotHeaderFields(serviceName, request.SchemaVersion, request.Generation, _timeProvider.GetUtcNow(), _codec);
-            return await _writer.WriteAsync(
+            var metadata = await _writer.WriteAsync(
                 statePath,
                 async (file, ct) =>
                 {
@@ -135,6 +135,18 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
                     return written;
                 },
                 cancellationToken).ConfigureAwait(false);
+
+            try
+            {
+                // A base covers every older delta; one left behind (a crash here) is never loaded.
+                RemoveDeltasUpTo(serviceName, request.Generation);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _chains.TryRemove(serviceName, out _);
+            }
+
+            return metadata;
         }
         finally
         {
@@ -247,6 +259,13 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
                 if (existed)
                 {
                     _fileSystem.DeleteFile(statePath);
+                }
+
+                // After the base: a delta without its base is never loaded, so a crash in between loses nothing.
+                _chains.TryRemove(serviceName, out _);
+                foreach (var delta in ListDeltaFiles(serviceName))
+                {
+                    _fileSystem.DeleteFile(delta.Path);
                 }
 
                 foreach (var temp in Directory.GetFiles(folder).Where(f => StateLayout.IsTempFileName(Path.GetFileName(f))))

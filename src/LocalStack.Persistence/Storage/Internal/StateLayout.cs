@@ -9,6 +9,7 @@ namespace LocalStack.Persistence.Storage.Internal;
 /// &lt;state&gt;/api_states/&lt;service&gt;/store.state                    the committed snapshot
 /// &lt;state&gt;/api_states/&lt;service&gt;/store.state.&lt;random&gt;.tmp       a write in progress (removed at start-up)
 /// &lt;state&gt;/api_states/&lt;service&gt;/store.state.corrupt-&lt;time&gt;     bytes of a damaged snapshot, kept as evidence
+/// &lt;state&gt;/api_states/&lt;service&gt;/store.delta.&lt;generation&gt;       a keyed delta on top of store.state (20 digits)
 /// &lt;state&gt;/&lt;service&gt;/&lt;generation&gt;/                        asset generation, 20 decimal digits, zero-padded
 /// &lt;state&gt;/&lt;service&gt;/working/                             live working files, never a generation
 /// </code>
@@ -21,6 +22,7 @@ internal sealed class StateLayout
     public const string WorkingFolderName = "working";
     public const string TempSuffix = ".tmp";
     public const string CorruptCopyPrefix = StateFileName + ".corrupt-";
+    public const string DeltaFilePrefix = "store.delta.";
 
     // long.MaxValue has 19 digits: 20 always zero-pads, so names sort like the numbers they hold.
     private const int GenerationDigits = 20;
@@ -66,7 +68,17 @@ internal sealed class StateLayout
     }
 
     public static bool IsTempFileName(string fileName)
-        => fileName.StartsWith(StateFileName + ".", StringComparison.Ordinal) && fileName.EndsWith(TempSuffix, StringComparison.Ordinal);
+        => (fileName.StartsWith(StateFileName + ".", StringComparison.Ordinal) || fileName.StartsWith(DeltaFilePrefix, StringComparison.Ordinal))
+            && fileName.EndsWith(TempSuffix, StringComparison.Ordinal);
+
+    /// <summary>Parses <c>store.delta.&lt;generation, 20 digits&gt;</c>; temp files and anything else are not deltas.</summary>
+    public static bool TryParseDeltaFileName(string fileName, out long generation)
+    {
+        generation = 0;
+        return fileName.StartsWith(DeltaFilePrefix, StringComparison.Ordinal) && TryParseGeneration(fileName[DeltaFilePrefix.Length..], out generation);
+    }
+
+    public string DeltaFile(string serviceName, long generation) => Path.Combine(ServiceStateDirectory(serviceName), DeltaFilePrefix + GenerationFolderName(generation));
 
     public static bool IsCorruptCopyName(string fileName)
         => fileName.StartsWith(CorruptCopyPrefix, StringComparison.Ordinal) && !fileName.EndsWith(TempSuffix, StringComparison.Ordinal);
