@@ -100,6 +100,7 @@ public sealed partial class ServiceSnapshotter
             }
             finally
             {
+                context?.ReleaseBlobs();
                 slot.Release();
             }
 
@@ -136,6 +137,8 @@ public sealed partial class ServiceSnapshotter
             {
                 await Store.FlushAssetGenerationAsync(serviceName, generation, cancellationToken).ConfigureAwait(false);
             }
+
+            pending.Context.FlushBlobs(cancellationToken);
 
             var request = new SnapshotWriteRequest(serviceName, pending.SchemaVersion, generation);
             metadata = keyed is { IsDelta: true } && Store is FileSystemSnapshotStore files

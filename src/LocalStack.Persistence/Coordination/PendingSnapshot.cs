@@ -90,11 +90,16 @@ internal sealed class PendingSnapshot : IAsyncDisposable
             }
             finally
             {
+                Context.ReleaseBlobs();
                 _slot.Release();
             }
         }
     }
 
-    /// <summary>Releases the service's lock after a successful commit.</summary>
-    internal void Complete() => _slot.Release();
+    /// <summary>Unpins the blobs of the committed save (its state file now references them) and releases the service's lock.</summary>
+    internal void Complete()
+    {
+        Context.ReleaseBlobs();
+        _slot.Release();
+    }
 }

@@ -1,10 +1,12 @@
+using System.Diagnostics.CodeAnalysis;
 using LocalStack.Persistence.Storage.Internal;
 using LocalStack.Persistence.Storage;
+using BlobSession = LocalStack.Persistence.Storage.FileSystemSnapshotStore.BlobSession;
 
 namespace LocalStack.Persistence.State;
 
 /// <summary>
-/// What a provider may touch during one save, load or reset: its working folder and its asset generations.
+/// What a provider may touch during one save, load or reset: its working folder, its asset generations and its blobs.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -21,7 +23,12 @@ namespace LocalStack.Persistence.State;
 /// the bytes, so an in-place write would change the committed snapshot.
 /// </para>
 /// <para>
-/// Staging is allowed only while <see cref="IServiceStateProvider.CaptureAsync"/> runs; afterwards the context is
+/// Blobs are the other way to keep files: <see cref="StoreBlobAsync(string, CancellationToken)"/> stores a file's bytes
+/// once under their SHA-256 (the blob id), shared by every save that references the id, so a save costs only the new
+/// bytes; the provider records the ids in its state and gets the files back with <see cref="GetBlobPath"/> on load.
+/// </para>
+/// <para>
+/// Staging and storing blobs are allowed only while <see cref="IServiceStateProvider.CaptureAsync"/> runs; afterwards the context is
 /// closed and staging throws <see cref="InvalidOperationException"/>.
 /// </para>
 /// </remarks>
@@ -31,6 +38,8 @@ public sealed class SnapshotContext
     private readonly Lock _stagingLock = new();
     private readonly HashSet<string> _stagedAssets = new(StringComparer.Ordinal);
     private readonly HashSet<string> _checkedFolders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _verifiedBlobs = new(StringComparer.Ordinal);
+    private BlobSession? _blobSession;
     private string? _workingDirectory;
     private Task<string>? _stagingDirectory;
     private volatile bool _stagingStarted;
@@ -191,6 +200,134 @@ public sealed class SnapshotContext
         return kind is FileKind.File or FileKind.Directory ? path : null;
     }
 
+    /// <summary>
+    /// Stores the bytes of a file as an immutable blob named by its content, so that a later load can get them back with
+    /// <see cref="GetBlobPath"/>. Identical bytes are stored once: storing them again (in this save or a later one) writes nothing.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// The blob is a hard link to <paramref name="sourcePath"/> when the file system allows it, otherwise a copy. A hard
+    /// link shares the bytes: the source must never be written in place afterwards (replace it with a new file and a
+    /// rename instead), or the stored blob would change with it. The blob file is fsynced once and its folder fsynced
+    /// before the save commits.
+    /// </para>
+    /// <para>
+    /// Record the returned id in the captured state: the store keeps a blob while a committed snapshot references it
+    /// (and while this save is being committed); unreferenced blobs are removed by garbage collection.
+    /// </para>
+    /// </remarks>
+    /// <param name="sourcePath">The file to store, usually in <see cref="WorkingDirectory"/>. It must not change while it is stored.</param>
+    /// <param name="cancellationToken">Cancels the storing; nothing half-written is ever served.</param>
+    /// <returns>The blob id: 64 lower-case hex characters, the SHA-256 of the bytes.</returns>
+    /// <exception cref="InvalidOperationException">This is not a save's capture (or the capture has finished), or the file was written while it was stored.</exception>
+    /// <exception cref="NotSupportedException">The snapshot store is not the file-system store, which is the one that keeps blobs.</exception>
+    /// <exception cref="FileNotFoundException"><paramref name="sourcePath"/> does not exist.</exception>
+    /// <exception cref="SnapshotException">A part of the blob's path in the state folder is a symbolic link (never followed).</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Both overloads are new together and differ in their required first parameter (a path or bytes): no call is ambiguous.")]
+    public ValueTask<string> StoreBlobAsync(string sourcePath, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sourcePath);
+        var session = OpenBlobSession(nameof(StoreBlobAsync));
+        return session.Store.StoreBlobAsync(session, sourcePath, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores bytes the provider holds in memory (or has just produced, for example a database log segment) as an
+    /// immutable blob named by its content: a new file, fsynced, its folder fsynced before the save commits. Identical
+    /// bytes are stored once.
+    /// </summary>
+    /// <param name="content">The bytes; they must not change until the returned task completes.</param>
+    /// <param name="cancellationToken">Cancels the storing; nothing half-written is ever served.</param>
+    /// <returns>The blob id: 64 lower-case hex characters, the SHA-256 of the bytes.</returns>
+    /// <exception cref="InvalidOperationException">This is not a save's capture, or the capture has finished.</exception>
+    /// <exception cref="NotSupportedException">The snapshot store is not the file-system store, which is the one that keeps blobs.</exception>
+    /// <exception cref="SnapshotException">A part of the blob's path in the state folder is a symbolic link (never followed).</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Both overloads are new together and differ in their required first parameter (a path or bytes): no call is ambiguous.")]
+    public ValueTask<string> StoreBlobAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        var session = OpenBlobSession(nameof(StoreBlobAsync));
+        return session.Store.StoreBlobAsync(session, content, cancellationToken);
+    }
+
+    /// <summary>
+    /// The full path of a blob of the snapshot being restored, after checking that it exists, is a regular file (no
+    /// symbolic link is followed on the way) and that its bytes hash to <paramref name="blobId"/>. A blob asked for
+    /// twice in one load is checked once. Read or copy the file; never write to it, it may be shared with other saves.
+    /// </summary>
+    /// <param name="blobId">An id returned by <see cref="StoreBlobAsync(string, CancellationToken)"/> when the snapshot was saved.</param>
+    /// <returns>The path of the blob file, inside the state folder.</returns>
+    /// <exception cref="ArgumentException"><paramref name="blobId"/> is not a blob id (see <see cref="IsValidBlobId"/>).</exception>
+    /// <exception cref="InvalidOperationException">This is not a load.</exception>
+    /// <exception cref="NotSupportedException">The snapshot store is not the file-system store, which is the one that keeps blobs.</exception>
+    /// <exception cref="SnapshotCorruptException">The blob is missing, not a regular file, a symbolic link or behind one, or damaged (its bytes hash to another id); the exception names the file and what is wrong.</exception>
+    public string GetBlobPath(string blobId)
+    {
+        ThrowIfNot(SnapshotOperation.Load, nameof(GetBlobPath));
+        if (!IsValidBlobId(blobId))
+        {
+            throw new ArgumentException($"'{blobId}' is not a blob id: a blob id is 64 lower-case hex characters (the SHA-256 of the blob's bytes).", nameof(blobId));
+        }
+
+        var store = BlobStore(nameof(GetBlobPath));
+        lock (_verifiedBlobs)
+        {
+            if (_verifiedBlobs.TryGetValue(blobId, out var verified))
+            {
+                return verified;
+            }
+        }
+
+        // Hashed outside the lock: blobs of one load may be checked in parallel.
+        var path = store.GetVerifiedBlobPath(ServiceName, blobId);
+        lock (_verifiedBlobs)
+        {
+            _verifiedBlobs[blobId] = path;
+        }
+
+        return path;
+    }
+
+    /// <summary>Whether <paramref name="blobId"/> has the form of a blob id: 64 lower-case hex characters. Check ids read from a payload with it.</summary>
+    /// <param name="blobId">The id to check.</param>
+    /// <returns><see langword="true"/> when it is a well-formed blob id.</returns>
+    public static bool IsValidBlobId(string? blobId) => FileSystemSnapshotStore.IsValidBlobId(blobId);
+
+    /// <summary>Whether this save stored or reused blobs.</summary>
+    internal bool BlobsStored
+    {
+        get
+        {
+            lock (_stagingLock)
+            {
+                return _blobSession is not null;
+            }
+        }
+    }
+
+    /// <summary>Makes the blobs of this save durable; called before the state file is committed.</summary>
+    internal void FlushBlobs(CancellationToken cancellationToken)
+    {
+        BlobSession? session;
+        lock (_stagingLock)
+        {
+            session = _blobSession;
+        }
+
+        session?.Store.FlushBlobs(session, cancellationToken);
+    }
+
+    /// <summary>Unpins the blobs of this save: called once the save has committed or been abandoned.</summary>
+    internal void ReleaseBlobs()
+    {
+        BlobSession? session;
+        lock (_stagingLock)
+        {
+            session = _blobSession;
+        }
+
+        session?.Release();
+    }
+
     /// <summary>Ends staging: called when the provider's capture has returned (or failed).</summary>
     internal void Close()
     {
@@ -199,6 +336,21 @@ public sealed class SnapshotContext
             _closed = true;
         }
     }
+
+    private BlobSession OpenBlobSession(string member)
+    {
+        ThrowIfNot(SnapshotOperation.Save, member);
+        var store = BlobStore(member);
+        lock (_stagingLock)
+        {
+            ThrowIfClosed();
+            return _blobSession ??= store.OpenBlobSession(ServiceName);
+        }
+    }
+
+    private FileSystemSnapshotStore BlobStore(string member)
+        => _store as FileSystemSnapshotStore
+            ?? throw new NotSupportedException($"{member} needs the file-system snapshot store (FileSystemSnapshotStore), which keeps blobs; service '{ServiceName}' uses {_store?.GetType().Name ?? "no store"}.");
 
     private void ThrowIfNot(SnapshotOperation expected, string member)
     {
@@ -212,7 +364,7 @@ public sealed class SnapshotContext
     {
         if (_closed)
         {
-            throw new InvalidOperationException($"The capture of service '{ServiceName}' has finished; stage assets while CaptureAsync runs.");
+            throw new InvalidOperationException($"The capture of service '{ServiceName}' has finished; stage assets and store blobs while CaptureAsync runs.");
         }
     }
 }

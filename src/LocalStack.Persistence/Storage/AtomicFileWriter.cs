@@ -45,20 +45,7 @@ internal sealed class AtomicFileWriter(IStoreFileSystem fileSystem)
         var committed = false;
         try
         {
-            T result;
-            var file = fileSystem.CreateNewFile(tempPath);
-            try
-            {
-                result = await write(file, cancellationToken).ConfigureAwait(false);
-                fileSystem.FlushToDisk(file);
-            }
-            catch
-            {
-                await DisposeQuietlyAsync(file).ConfigureAwait(false);
-                throw;
-            }
-
-            await file.DisposeAsync().ConfigureAwait(false);
+            var result = await WriteNewFileAsync(tempPath, write, cancellationToken).ConfigureAwait(false);
             committed = true;
             return new PreparedFile<T>(this, tempPath, targetPath, result);
         }
@@ -69,6 +56,59 @@ internal sealed class AtomicFileWriter(IStoreFileSystem fileSystem)
                 TryDelete(tempPath);
             }
         }
+    }
+
+    /// <summary>
+    /// Lets <paramref name="writeTemp"/> create a durable temp file beside <paramref name="targetPath"/> (written and
+    /// fsynced, or a hard link to a durable file), renames it over the target and, when <paramref name="flushFolder"/>,
+    /// fsyncs the folder. Without it the caller fsyncs the folder before relying on the new name (blobs batch that).
+    /// </summary>
+    public async ValueTask<T> ReplaceAsync<T>(string targetPath, Func<string, CancellationToken, ValueTask<T>> writeTemp, bool flushFolder, CancellationToken cancellationToken)
+    {
+        var tempPath = TempPathFor(targetPath);
+        var renamed = false;
+        try
+        {
+            var result = await writeTemp(tempPath, cancellationToken).ConfigureAwait(false);
+
+            // Last chance to give up: after the rename the new file is committed.
+            cancellationToken.ThrowIfCancellationRequested();
+            fileSystem.Move(tempPath, targetPath);
+            renamed = true;
+            if (flushFolder)
+            {
+                fileSystem.FlushDirectory(Path.GetDirectoryName(targetPath)!);
+            }
+
+            return result;
+        }
+        finally
+        {
+            if (!renamed)
+            {
+                TryDelete(tempPath);
+            }
+        }
+    }
+
+    /// <summary>Creates <paramref name="path"/> (which must not exist), lets <paramref name="write"/> fill it and fsyncs it; on failure the file stays for the caller to delete.</summary>
+    public async ValueTask<T> WriteNewFileAsync<T>(string path, Func<FileStream, CancellationToken, ValueTask<T>> write, CancellationToken cancellationToken)
+    {
+        T result;
+        var file = fileSystem.CreateNewFile(path);
+        try
+        {
+            result = await write(file, cancellationToken).ConfigureAwait(false);
+            fileSystem.FlushToDisk(file);
+        }
+        catch
+        {
+            await DisposeQuietlyAsync(file).ConfigureAwait(false);
+            throw;
+        }
+
+        await file.DisposeAsync().ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>A written, flushed temp file: <see cref="Commit"/> renames it over the target, <see cref="Discard"/> deletes it if not committed.</summary>

@@ -232,8 +232,7 @@ public sealed partial class FileSystemSnapshotStore
 
     private static FileKind KindOf(string generationFolder, string path)
     {
-        var kind = LinuxNative.TryGetKind(path)
-            ?? (StateLayout.IsLink(path) ? FileKind.SymbolicLink : Directory.Exists(path) ? FileKind.Directory : File.Exists(path) ? FileKind.File : FileKind.Missing);
+        var kind = StateLayout.KindOf(path);
         return kind == FileKind.SymbolicLink ? throw LinkInGeneration(generationFolder, path) : kind;
     }
 

@@ -19,6 +19,7 @@ namespace LocalStack.Persistence.Storage;
 /// <item><term><c>api_states/&lt;service&gt;/store.state.corrupt-&lt;yyyyMMddTHHmmssfffZ&gt;</c></term><description>The bytes of a damaged snapshot, copied when it failed to load; kept as evidence, also by <see cref="DeleteAsync"/>.</description></item>
 /// <item><term><c>&lt;service&gt;/&lt;generation&gt;/</c></term><description>The assets of one generation; the folder name is the generation in 20 decimal digits, zero-padded (<c>00000000000000000007</c>), so that names sort like the numbers.</description></item>
 /// <item><term><c>&lt;service&gt;/working/</c></term><description>The service's live working files (<see cref="GetWorkingDirectory"/>); not a number, so never taken for a generation.</description></item>
+/// <item><term><c>&lt;service&gt;/blobs/&lt;2 hex&gt;/&lt;64 hex&gt;</c></term><description>Content-addressed blobs (<see cref="State.SnapshotContext.StoreBlobAsync(string, CancellationToken)"/>), named by the SHA-256 of their bytes; never taken for a generation.</description></item>
 /// </list>
 /// <para>
 /// A write goes to a temp file in the service's folder, is flushed to disk, renamed over <c>store.state</c>, and the
@@ -81,6 +82,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
             if (!_lock.IsReadOnlyFileSystem)
             {
                 RemoveTempFiles();
+                RemoveTempBlobFiles();
             }
         }
         catch
@@ -285,6 +287,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
             }
 
             RemoveAssetGenerations(serviceName, keepGeneration: null);
+            RemoveBlobs(serviceName);
             return existed;
         }
         finally

@@ -12,6 +12,8 @@ namespace LocalStack.Persistence.Storage.Internal;
 /// &lt;state&gt;/api_states/&lt;service&gt;/store.delta.&lt;generation&gt;       a keyed delta on top of store.state (20 digits)
 /// &lt;state&gt;/&lt;service&gt;/&lt;generation&gt;/                        asset generation, 20 decimal digits, zero-padded
 /// &lt;state&gt;/&lt;service&gt;/working/                             live working files, never a generation
+/// &lt;state&gt;/&lt;service&gt;/blobs/&lt;2 hex&gt;/&lt;64 hex&gt;                 content-addressed blob (SHA-256 of its bytes), never a generation
+/// &lt;state&gt;/&lt;service&gt;/blobs/&lt;2 hex&gt;/&lt;64 hex&gt;.&lt;random&gt;.tmp    a blob write in progress (removed at start-up and by a sweep)
 /// </code>
 /// </summary>
 internal sealed class StateLayout
@@ -20,9 +22,14 @@ internal sealed class StateLayout
     public const string ApiStatesFolderName = "api_states";
     public const string StateFileName = "store.state";
     public const string WorkingFolderName = "working";
+    public const string BlobsFolderName = "blobs";
     public const string TempSuffix = ".tmp";
     public const string CorruptCopyPrefix = StateFileName + ".corrupt-";
     public const string DeltaFilePrefix = "store.delta.";
+
+    // SHA-256 in lower-case hex; blobs are spread over 256 shard folders named by the id's first two characters.
+    public const int BlobIdLength = 64;
+    public const int BlobShardLength = 2;
 
     // long.MaxValue has 19 digits: 20 always zero-pads, so names sort like the numbers they hold.
     private const int GenerationDigits = 20;
@@ -83,6 +90,26 @@ internal sealed class StateLayout
     public static bool IsCorruptCopyName(string fileName)
         => fileName.StartsWith(CorruptCopyPrefix, StringComparison.Ordinal) && !fileName.EndsWith(TempSuffix, StringComparison.Ordinal);
 
+    /// <summary>Whether <paramref name="blobId"/> is 64 lower-case hex characters: the only names a blob path is built from.</summary>
+    public static bool IsValidBlobId(string? blobId)
+        => blobId is { Length: BlobIdLength } && IsLowerHex(blobId);
+
+    public static bool IsBlobShardName(string folderName)
+        => folderName.Length == BlobShardLength && IsLowerHex(folderName);
+
+    /// <summary>
+    /// Whether <paramref name="fileName"/> is a blob write in progress, <c>&lt;64 hex&gt;.&lt;random&gt;.tmp</c>
+    /// (<see cref="Storage.AtomicFileWriter.TempPathFor"/> of the blob's name); <paramref name="blobId"/> is the blob it was for.
+    /// </summary>
+    public static bool IsBlobTempFileName(string fileName, out string blobId)
+    {
+        blobId = fileName.Length > BlobIdLength + 1 ? fileName[..BlobIdLength] : "";
+        return fileName.Length > BlobIdLength + 1
+            && fileName[BlobIdLength] == '.'
+            && fileName.EndsWith(TempSuffix, StringComparison.Ordinal)
+            && IsValidBlobId(blobId);
+    }
+
     public string ServiceStateDirectory(string serviceName) => Inside(ApiStatesDirectory, serviceName);
 
     public string StateFile(string serviceName) => Path.Combine(ServiceStateDirectory(serviceName), StateFileName);
@@ -92,6 +119,19 @@ internal sealed class StateLayout
     public string GenerationDirectory(string serviceName, long generation) => Path.Combine(ServiceAssetDirectory(serviceName), GenerationFolderName(generation));
 
     public string WorkingDirectory(string serviceName) => Path.Combine(ServiceAssetDirectory(serviceName), WorkingFolderName);
+
+    public string BlobsDirectory(string serviceName) => Path.Combine(ServiceAssetDirectory(serviceName), BlobsFolderName);
+
+    /// <summary>The shard folder of a blob; <paramref name="blobId"/> must be valid (<see cref="IsValidBlobId"/>), so the path cannot climb.</summary>
+    public string BlobShardDirectory(string serviceName, string blobId) => Path.Combine(BlobsDirectory(serviceName), BlobShardOf(blobId));
+
+    /// <summary>The file of a blob; <paramref name="blobId"/> must be valid (<see cref="IsValidBlobId"/>), so the path cannot climb.</summary>
+    public string BlobFile(string serviceName, string blobId) => Path.Combine(BlobShardDirectory(serviceName, blobId), blobId);
+
+    private static string BlobShardOf(string blobId)
+        => IsValidBlobId(blobId) ? blobId[..BlobShardLength] : throw new ArgumentException($"'{blobId}' is not a blob id (64 lower-case hex characters).", nameof(blobId));
+
+    private static bool IsLowerHex(string value) => value.All(static c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 
     /// <summary>
     /// Refuses a path below the root of which any part (from the root's child down to the path itself) is a symbolic
@@ -116,6 +156,11 @@ internal sealed class StateLayout
             }
         }
     }
+
+    /// <summary>What <paramref name="path"/> is, not following a symbolic link at its last component (one statx call on Linux).</summary>
+    public static FileKind KindOf(string path)
+        => LinuxNative.TryGetKind(path)
+            ?? (IsLink(path) ? FileKind.SymbolicLink : Directory.Exists(path) ? FileKind.Directory : File.Exists(path) ? FileKind.File : FileKind.Missing);
 
     public static bool IsLink(string path)
     {
