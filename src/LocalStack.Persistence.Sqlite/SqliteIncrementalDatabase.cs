@@ -1,4 +1,5 @@
 using LocalStack.Persistence.Sqlite.Wal;
+using LocalStack.Persistence.State;
 using Microsoft.Data.Sqlite;
 
 namespace LocalStack.Persistence.Sqlite;
@@ -66,6 +67,49 @@ public sealed class SqliteIncrementalDatabase : IDisposable
 
     /// <summary>Closes the database, waits for a running fold, and removes the local chain files (not the database).</summary>
     public void Dispose() => _shipper.Dispose();
+
+    /// <summary>
+    /// Saves what changed since the last save: stores a segment blob of the WAL frames committed since (nothing when
+    /// none was), or a whole base blob on the first save, after <see cref="RequireFullBase"/>, when the WAL was reset
+    /// behind this instance's back or when the frames outweigh the database. Call it from the provider's capture (the
+    /// service's exclusive gate held, no statement running) and keep the result in the captured state; reference its
+    /// <see cref="SqliteDatabaseDescriptor.BlobIds"/> so that the blobs are kept. A failure leaves the next save to
+    /// store a whole base.
+    /// </summary>
+    /// <param name="context">The save's context (its blobs).</param>
+    /// <param name="cancellationToken">Cancels the save.</param>
+    /// <returns>The chain that restores the database as it is now.</returns>
+    /// <exception cref="InvalidOperationException">The database is not open, or the context is not a save's capture.</exception>
+    /// <exception cref="NotSupportedException">The snapshot store keeps no blobs.</exception>
+    public ValueTask<SqliteDatabaseDescriptor> CaptureAsync(SnapshotContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return CaptureAsync(new SnapshotContextBlobStore(context), cancellationToken);
+    }
+
+    /// <summary>
+    /// Replaces the database file with the one <paramref name="descriptor"/> describes: the base blob with every segment
+    /// applied in order, checked with <c>PRAGMA integrity_check</c>. Call it from the provider's restore, before
+    /// <see cref="Open"/>; the next save continues the same chain (it stores only what changes after the restore).
+    /// </summary>
+    /// <param name="context">The load's context (its blobs, and the snapshot's location for errors).</param>
+    /// <param name="descriptor">The chain, as a save returned it.</param>
+    /// <param name="cancellationToken">Cancels the restore; the database file is then absent.</param>
+    /// <returns>A task that completes when the database file is in place.</returns>
+    /// <exception cref="InvalidOperationException">The database is open, or the context is not a load.</exception>
+    /// <exception cref="SnapshotCorruptException">A blob id is malformed, a blob is missing or damaged, a segment does not apply (another page size, out of order, changed bytes), or the result fails the integrity check; the message names the database and the blob.</exception>
+    public ValueTask RestoreAsync(SnapshotContext context, SqliteDatabaseDescriptor descriptor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(descriptor);
+        var location = context.SnapshotLocation ?? context.ServiceName;
+        if (descriptor.BlobIds.FirstOrDefault(id => !SnapshotContext.IsValidBlobId(id)) is { } bad)
+        {
+            throw new SnapshotCorruptException(location, $"SQLite database '{Path.GetFileName(DatabasePath)}' names blob '{bad}', which is not a blob id.");
+        }
+
+        return RestoreAsync(new SnapshotContextBlobStore(context), descriptor, location, cancellationToken);
+    }
 
     internal ValueTask<SqliteDatabaseDescriptor> CaptureAsync(IBlobStore blobs, CancellationToken cancellationToken)
         => _shipper.CaptureAsync(blobs, cancellationToken);
