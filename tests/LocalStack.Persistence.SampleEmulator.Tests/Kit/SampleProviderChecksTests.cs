@@ -17,6 +17,11 @@ public sealed class SampleProviderChecksTests : IDisposable
 
     public static IEnumerable<string> Services => SampleProviders.Services;
 
+    // The hostile-payload check mutates a JSON payload; DynamoDB's is keyed records (binary) since its databases are
+    // saved as chains of blobs, so it is left out here until the check has a keyed variant. Its restore of damaged
+    // chains is covered by the Sqlite package's tests (SqliteIncrementalDatabaseTests, WalSegmentApplierTests).
+    public static IEnumerable<string> JsonPayloadServices => SampleProviders.Services.Where(s => s != "dynamodb");
+
     [TestCaseSource(nameof(Services))]
     public Task Save_reset_load_and_save_again_stores_the_same_snapshot(string service)
         => ProviderChecks.CaptureRestoreCaptureAsync(Providers.CreateWithState(service), () => Providers.CreateEmpty(service));
@@ -25,7 +30,7 @@ public sealed class SampleProviderChecksTests : IDisposable
     public Task Reset_leaves_what_a_fresh_provider_has(string service)
         => ProviderChecks.ResetLeavesNothingAsync(Providers.CreateWithState(service), () => Providers.CreateEmpty(service));
 
-    [TestCaseSource(nameof(Services))]
+    [TestCaseSource(nameof(JsonPayloadServices))]
     public async Task Hostile_payloads_are_refused_with_a_snapshot_error_or_served_correctly(string service)
     {
         var summary = await ProviderChecks.HostilePayloadsAsync(Providers.CreateWithState(service), () => Providers.CreateEmpty(service), new HostilePayloadOptions { HugeStringBytes = 1024 * 1024 });

@@ -1,15 +1,18 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
+using LocalStack.Persistence.SampleEmulator.Aws;
+using LocalStack.Persistence.SampleEmulator.DynamoDb;
+using LocalStack.Persistence.Storage;
+using LocalStack.Persistence.Testing;
 
 namespace LocalStack.Persistence.SampleEmulator.Tests.Persistence;
 
 /// <summary>
 /// Checks the committed assets on disk after a kill, before anything restarts on the volume: the generation that
 /// <c>api_states/&lt;service&gt;/store.state</c> commits (its header's generation field), every S3 object file in it
-/// hashing to bytes a client wrote, every acknowledged object's bytes among them, and every DynamoDB database in it
-/// passing <c>PRAGMA integrity_check</c> (on a copy, opened read-only) with at least the acknowledged items.
+/// hashing to bytes a client wrote, every acknowledged object's bytes among them, and the committed DynamoDB state
+/// loading (every database passing <c>PRAGMA integrity_check</c>) with at least the acknowledged items.
 /// </summary>
 internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string volume)
 {
@@ -33,10 +36,10 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
         return RandomAccess.Read(handle, header, 0) == header.Length ? BinaryPrimitives.ReadInt64LittleEndian(header[20..]) : null;
     }
 
-    public void Verify(int round, Findings findings)
+    public async Task VerifyAsync(int round, Findings findings)
     {
         VerifyS3(round, findings);
-        VerifyDynamo(round, findings);
+        await VerifyDynamoAsync(round, findings);
     }
 
     private string? GenerationFolder(string service)
@@ -69,39 +72,44 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
         }
     }
 
-    private void VerifyDynamo(int round, Findings findings)
+    /// <summary>
+    /// DynamoDB's databases are chains of blobs named by keyed records (a base, then WAL segments): the committed state
+    /// is loaded, from a copy of the snapshot files, into an in-process provider (which applies the segments and runs
+    /// <c>PRAGMA integrity_check</c>), and its items are counted.
+    /// </summary>
+    private async Task VerifyDynamoAsync(int round, Findings findings)
     {
         var acknowledged = ledger.Dynamo.Count(w => w.Round <= round && w.Acknowledged);
-        var folder = GenerationFolder("dynamodb");
-        var databases = folder is not null && Directory.Exists(folder) ? Directory.GetFiles(folder, "*.db") : [];
-        if (databases.Length == 0)
+        using var copy = new TempDirectory();
+        ProviderHarness.CopyTree(StateDirectory, copy.Path, ProviderGoldenSets.IsPartOfASnapshot);
+        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = copy.Path });
+        using var working = new WorkingDirectories(new NoServices());
+        using var storage = new DynamoDbStorage(working);
+        SnapshotMetadata? loaded;
+        try
+        {
+            loaded = await new ServiceSnapshotter(store).LoadAsync(new DynamoDbStateProvider(storage));
+        }
+        catch (SnapshotException e)
+        {
+            findings.Problems.Add($"round {round}: the committed DynamoDB state does not load: {e.Message}");
+            return;
+        }
+
+        if (loaded is null)
         {
             if (acknowledged > 0)
             {
-                findings.Lost.Add($"round {round}: no committed DynamoDB database (folder {folder ?? "none"}), {acknowledged} items were acknowledged");
+                findings.Lost.Add($"round {round}: no committed DynamoDB snapshot, {acknowledged} items were acknowledged");
             }
 
             return;
         }
 
         long items = 0;
-        using var copies = new TempDirectory();
-        foreach (var database in databases)
+        foreach (var database in storage.Databases)
         {
-            var copy = Path.Combine(copies.Path, Path.GetFileName(database));
-            File.Copy(database, copy);
-            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = copy, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-            connection.Open();
-            using var check = connection.CreateCommand();
-            check.CommandText = "PRAGMA integrity_check";
-            var result = Convert.ToString(check.ExecuteScalar(), CultureInfo.InvariantCulture);
-            if (!string.Equals(result, "ok", StringComparison.Ordinal))
-            {
-                findings.Problems.Add($"round {round}: committed DynamoDB database {database} fails integrity_check: {result}");
-                continue;
-            }
-
-            using var count = connection.CreateCommand();
+            using var count = database.Connection.CreateCommand();
             count.CommandText = "SELECT count(*) FROM items WHERE table_name = $table";
             count.Parameters.AddWithValue("$table", LoadGenerator.Table);
             items += Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
@@ -111,6 +119,12 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
         {
             findings.Lost.Add($"round {round}: the committed DynamoDB databases hold {items} items of '{LoadGenerator.Table}', {acknowledged} were acknowledged");
         }
+    }
+
+    /// <summary>No snapshot store: <see cref="WorkingDirectories"/> then gives the service a temporary folder.</summary>
+    private sealed class NoServices : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => null;
     }
 
     private string Hash(string file)

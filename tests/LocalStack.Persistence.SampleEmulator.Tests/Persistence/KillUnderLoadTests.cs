@@ -88,7 +88,7 @@ public sealed class KillUnderLoadTests
             }
 
             var findings = new Findings();
-            assets.Verify(round, findings);
+            await assets.VerifyAsync(round, findings);
             Report(totals, findings, round, seed, expectLosses, "committed assets");
             TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: kill after {killDelay.TotalMilliseconds:F0} ms, acknowledged {ledger.AcknowledgedCount(round)} (attempted {ledger.All.Count(w => w.Round == round)}), s3/dynamodb generation {assets.CommittedGeneration("s3")}/{assets.CommittedGeneration("dynamodb")}, {roundClock.ElapsedMilliseconds} ms (start {started.TotalMilliseconds:F0}, verify {(verified - started).TotalMilliseconds:F0}, create {(created - verified).TotalMilliseconds:F0})"));
             totals.Acknowledged += ledger.AcknowledgedCount(round);

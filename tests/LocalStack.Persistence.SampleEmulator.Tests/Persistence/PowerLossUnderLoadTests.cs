@@ -70,7 +70,7 @@ public sealed class PowerLossUnderLoadTests
             }
 
             var findings = new Findings();
-            assets.Verify(round, findings);
+            await assets.VerifyAsync(round, findings);
             Assert.That(findings.Problems, Is.Empty, $"{where}, committed assets after the crash ({summary})");
             Assert.That(findings.Lost, Is.Empty, $"{where}, committed assets after the crash ({summary})");
             acknowledged += ledger.AcknowledgedCount(round);

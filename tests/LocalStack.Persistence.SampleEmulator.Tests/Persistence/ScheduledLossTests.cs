@@ -104,7 +104,7 @@ public sealed class ScheduledLossTests
             // The committed generations, read from the state files before anything restarts on the volume.
             var committed = Services.Values.ToDictionary(s => s, s => assets.CommittedGeneration(s) ?? 0, StringComparer.Ordinal);
             var findings = new Findings();
-            assets.Verify(round, findings);
+            await assets.VerifyAsync(round, findings);
             Assert.That(findings.Problems, Is.Empty, $"round {round}, seed {seed}: committed assets");
             previous = new KilledRound(round, killedAt, killAfter, committed, watcher);
         }
