@@ -21,10 +21,14 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
 
     private string StateDirectory => Path.Combine(volume, "state");
 
-    /// <summary>The generation committed by the service's state file, or null when it has none.</summary>
+    /// <summary>
+    /// The generation the service's committed snapshot ends at, or null when it has none: that of its state file, or of
+    /// its newest delta file (<c>store.delta.&lt;generation&gt;</c>, a keyed service's save of what changed) when newer.
+    /// </summary>
     public long? CommittedGeneration(string service)
     {
-        var file = Path.Combine(StateDirectory, "api_states", service, "store.state");
+        var folder = Path.Combine(StateDirectory, "api_states", service);
+        var file = Path.Combine(folder, "store.state");
         if (!File.Exists(file))
         {
             return null;
@@ -32,8 +36,21 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
 
         // docs/snapshot-format.md: the generation is the little-endian i64 at offset 20 of the header.
         Span<byte> header = stackalloc byte[28];
-        using var handle = File.OpenHandle(file);
-        return RandomAccess.Read(handle, header, 0) == header.Length ? BinaryPrimitives.ReadInt64LittleEndian(header[20..]) : null;
+        long? generation;
+        using (var handle = File.OpenHandle(file))
+        {
+            generation = RandomAccess.Read(handle, header, 0) == header.Length ? BinaryPrimitives.ReadInt64LittleEndian(header[20..]) : null;
+        }
+
+        foreach (var delta in Directory.EnumerateFiles(folder, "store.delta.*"))
+        {
+            if (long.TryParse(Path.GetFileName(delta)["store.delta.".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var deltaGeneration) && deltaGeneration > (generation ?? 0))
+            {
+                generation = deltaGeneration;
+            }
+        }
+
+        return generation;
     }
 
     public async Task VerifyAsync(int round, Findings findings)
