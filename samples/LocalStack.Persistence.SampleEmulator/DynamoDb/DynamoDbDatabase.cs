@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LocalStack.Persistence.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace LocalStack.Persistence.SampleEmulator.DynamoDb;
@@ -19,19 +20,19 @@ internal sealed class DynamoDbDatabase : IDisposable
     private readonly Dictionary<string, SqliteCommand> _keyCommands = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
 
-    public DynamoDbDatabase(string path)
+    public DynamoDbDatabase(SqliteIncrementalDatabase incremental)
     {
-        Path = path;
-        FileName = System.IO.Path.GetFileName(path);
+        Incremental = incremental;
+        Path = incremental.DatabasePath;
+        FileName = System.IO.Path.GetFileName(Path);
 
-        // No pooling: closing really closes the file, which a restore needs before it replaces the file.
-        Connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        Connection.Open();
+        // WAL mode, automatic checkpoints off and this one connection kept open: a save ships the WAL frames committed
+        // since the save before (SqliteIncrementalDatabase), not the whole file.
+        Connection = incremental.Open();
 
-        // The live database needs no durability of its own: the durable state is the last snapshot (a backup of this
-        // file), and a process that crashes leaves a working folder that the next start discards. So no fsync here.
+        // The live database needs no durability of its own: the durable state is the last snapshot (a base and WAL
+        // segments as blobs), and a process that crashes leaves a working folder that the next start discards. So no fsync here.
         Execute("""
-            PRAGMA journal_mode = WAL;
             PRAGMA synchronous = OFF;
             CREATE TABLE IF NOT EXISTS tables (name TEXT PRIMARY KEY, definition TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS items (
@@ -48,6 +49,9 @@ internal sealed class DynamoDbDatabase : IDisposable
     }
 
     public string Path { get; }
+
+    /// <summary>The database's saves: base and WAL segments (it owns <see cref="Connection"/>).</summary>
+    public SqliteIncrementalDatabase Incremental { get; }
 
     public string FileName { get; }
 
@@ -157,7 +161,7 @@ internal sealed class DynamoDbDatabase : IDisposable
             command.Dispose();
         }
 
-        Connection.Dispose();
+        Incremental.Dispose();
         _lock.Dispose();
     }
 

@@ -1,4 +1,6 @@
 using LocalStack.Persistence.SampleEmulator.Aws;
+using LocalStack.Persistence.Sqlite;
+using LocalStack.Persistence.State;
 
 namespace LocalStack.Persistence.SampleEmulator.DynamoDb;
 
@@ -21,6 +23,9 @@ internal sealed class DynamoDbStorage : IDisposable
     }
 
     public string Directory { get; }
+
+    /// <summary>Raised with the file name of a database each time a request gets it (the state provider marks it changed).</summary>
+    public event Action<string>? DatabaseUsed;
 
     public static string FileNameOf(string accountId, string region)
     {
@@ -45,7 +50,12 @@ internal sealed class DynamoDbStorage : IDisposable
         return region.Length > 0 && accountId.All(char.IsAsciiDigit) && region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
     }
 
-    public DynamoDbDatabase Get(string accountId, string region) => Open(FileNameOf(accountId, region));
+    public DynamoDbDatabase Get(string accountId, string region)
+    {
+        var database = Open(FileNameOf(accountId, region));
+        DatabaseUsed?.Invoke(database.FileName);
+        return database;
+    }
 
     public DynamoDbDatabase Open(string fileName)
     {
@@ -53,11 +63,35 @@ internal sealed class DynamoDbStorage : IDisposable
         {
             if (!_databases.TryGetValue(fileName, out var database))
             {
-                database = new DynamoDbDatabase(Path.Combine(Directory, fileName));
+                database = Create(new SqliteIncrementalDatabase(Path.Combine(Directory, fileName)));
                 _databases[fileName] = database;
             }
 
             return database;
+        }
+    }
+
+    /// <summary>
+    /// Restores database <paramref name="fileName"/> (no other database of that name open) from the chain of blobs
+    /// <paramref name="descriptor"/> names, and opens it: its next save ships only what changes after.
+    /// </summary>
+    public async Task RestoreAsync(string fileName, SqliteDatabaseDescriptor descriptor, SnapshotContext context, CancellationToken cancellationToken)
+    {
+        var incremental = new SqliteIncrementalDatabase(Path.Combine(Directory, fileName));
+        try
+        {
+            await incremental.RestoreAsync(context, descriptor, cancellationToken);
+        }
+        catch
+        {
+            incremental.Dispose();
+            throw;
+        }
+
+        var database = Create(incremental);
+        lock (_lock)
+        {
+            _databases.Add(fileName, database);
         }
     }
 
@@ -95,14 +129,33 @@ internal sealed class DynamoDbStorage : IDisposable
 
     public void Dispose() => CloseAll();
 
+    private static DynamoDbDatabase Create(SqliteIncrementalDatabase incremental)
+    {
+        try
+        {
+            return new DynamoDbDatabase(incremental);
+        }
+        catch
+        {
+            incremental.Dispose();
+            throw;
+        }
+    }
+
     private void DeleteFiles()
     {
-        foreach (var pattern in (ReadOnlySpan<string>)["*.db", "*.db-wal", "*.db-shm", "*.db-journal"])
+        // The databases with their WAL and shared memory, a restore's leftovers, and the local copies of saved chains.
+        foreach (var pattern in (ReadOnlySpan<string>)["*.db", "*.db-wal", "*.db-shm", "*.db-journal", "*.db.restored*", "*.db.folding"])
         {
             foreach (var file in System.IO.Directory.EnumerateFiles(Directory, pattern))
             {
                 File.Delete(file);
             }
+        }
+
+        foreach (var folder in System.IO.Directory.EnumerateDirectories(Directory, "*.db-snapshot"))
+        {
+            System.IO.Directory.Delete(folder, recursive: true);
         }
     }
 }

@@ -2,19 +2,19 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 using LocalStack.Persistence.SampleEmulator.Aws;
+using LocalStack.Persistence.SampleEmulator.DynamoDb;
 using LocalStack.Persistence.SampleEmulator.S3;
 using LocalStack.Persistence.Storage;
 using LocalStack.Persistence.Testing;
 using LocalStack.Persistence.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace LocalStack.Persistence.SampleEmulator.Tests.Persistence;
 
 /// <summary>
 /// Checks the committed assets on disk after a kill, before anything restarts on the volume: the generation that
 /// <c>api_states/&lt;service&gt;/store.state</c> commits (its header's generation field), every S3 object file in it
-/// hashing to bytes a client wrote, every acknowledged object's bytes among them, and every DynamoDB database in it
-/// passing <c>PRAGMA integrity_check</c> (on a copy, opened read-only) with at least the acknowledged items.
+/// hashing to bytes a client wrote, every acknowledged object's bytes among them, and the committed DynamoDB state
+/// loading (every database passing <c>PRAGMA integrity_check</c>) with at least the acknowledged items.
 /// </summary>
 internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string volume)
 {
@@ -24,34 +24,13 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
     private string StateDirectory => Path.Combine(volume, "state");
 
     /// <summary>
-    /// The generation the service's committed snapshot ends at: its state file's, or that of the newest delta file after
-    /// it (a keyed service's save writes <c>store.delta.&lt;generation&gt;</c> by rename: present means committed).
-    /// Null when it has none.
+    /// The generation the service's committed snapshot ends at, or null when it has none: that of its state file, or of
+    /// its newest delta file (<c>store.delta.&lt;generation&gt;</c>, a keyed service's save of what changed) when newer.
     /// </summary>
     public long? CommittedGeneration(string service)
     {
-        var generation = BaseGeneration(service);
         var folder = Path.Combine(StateDirectory, "api_states", service);
-        if (generation is null || !Directory.Exists(folder))
-        {
-            return generation;
-        }
-
-        foreach (var delta in Directory.EnumerateFiles(folder, "store.delta.*"))
-        {
-            if (long.TryParse(Path.GetFileName(delta)["store.delta.".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var g) && g > generation)
-            {
-                generation = g;
-            }
-        }
-
-        return generation;
-    }
-
-    /// <summary>The generation committed by the service's state file (its base), or null when it has none.</summary>
-    private long? BaseGeneration(string service)
-    {
-        var file = Path.Combine(StateDirectory, "api_states", service, "store.state");
+        var file = Path.Combine(folder, "store.state");
         if (!File.Exists(file))
         {
             return null;
@@ -59,20 +38,28 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
 
         // docs/snapshot-format.md: the generation is the little-endian i64 at offset 20 of the header.
         Span<byte> header = stackalloc byte[28];
-        using var handle = File.OpenHandle(file);
-        return RandomAccess.Read(handle, header, 0) == header.Length ? BinaryPrimitives.ReadInt64LittleEndian(header[20..]) : null;
+        long? generation;
+        using (var handle = File.OpenHandle(file))
+        {
+            generation = RandomAccess.Read(handle, header, 0) == header.Length ? BinaryPrimitives.ReadInt64LittleEndian(header[20..]) : null;
+        }
+
+        foreach (var delta in Directory.EnumerateFiles(folder, "store.delta.*"))
+        {
+            if (long.TryParse(Path.GetFileName(delta)["store.delta.".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var deltaGeneration) && deltaGeneration > (generation ?? 0))
+            {
+                generation = deltaGeneration;
+            }
+        }
+
+        return generation;
     }
 
     public async Task VerifyAsync(int round, Findings findings)
     {
         await VerifyS3Async(round, findings);
-        VerifyDynamo(round, findings);
+        await VerifyDynamoAsync(round, findings);
     }
-
-    private string? GenerationFolder(string service)
-        => BaseGeneration(service) is { } generation
-            ? Path.Combine(StateDirectory, service, generation.ToString("D20", CultureInfo.InvariantCulture))
-            : null;
 
     /// <summary>
     /// S3's objects are blobs named by keyed records: the committed state is loaded, from a copy of the snapshot files,
@@ -115,45 +102,44 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
         }
     }
 
-    /// <summary>No host: <see cref="WorkingDirectories"/> gives each service a temporary folder of its own.</summary>
-    private sealed class NoServices : IServiceProvider
-    {
-        public object? GetService(Type serviceType) => null;
-    }
-
-    private void VerifyDynamo(int round, Findings findings)
+    /// <summary>
+    /// DynamoDB's databases are chains of blobs named by keyed records (a base, then WAL segments): the committed state
+    /// is loaded, from a copy of the snapshot files, into an in-process provider (which applies the segments and runs
+    /// <c>PRAGMA integrity_check</c>), and its items are counted.
+    /// </summary>
+    private async Task VerifyDynamoAsync(int round, Findings findings)
     {
         var acknowledged = ledger.Dynamo.Count(w => w.Round <= round && w.Acknowledged);
-        var folder = GenerationFolder("dynamodb");
-        var databases = folder is not null && Directory.Exists(folder) ? Directory.GetFiles(folder, "*.db") : [];
-        if (databases.Length == 0)
+        using var copy = new TempDirectory();
+        ProviderHarness.CopyTree(StateDirectory, copy.Path, ProviderGoldenSets.IsPartOfASnapshot);
+        using var store = new FileSystemSnapshotStore(new FileSystemSnapshotStoreOptions { StateDirectory = copy.Path });
+        using var working = new WorkingDirectories(new NoServices());
+        using var storage = new DynamoDbStorage(working);
+        SnapshotMetadata? loaded;
+        try
+        {
+            loaded = await new ServiceSnapshotter(store).LoadAsync(new DynamoDbStateProvider(storage));
+        }
+        catch (SnapshotException e)
+        {
+            findings.Problems.Add($"round {round}: the committed DynamoDB state does not load: {e.Message}");
+            return;
+        }
+
+        if (loaded is null)
         {
             if (acknowledged > 0)
             {
-                findings.Lost.Add($"round {round}: no committed DynamoDB database (folder {folder ?? "none"}), {acknowledged} items were acknowledged");
+                findings.Lost.Add($"round {round}: no committed DynamoDB snapshot, {acknowledged} items were acknowledged");
             }
 
             return;
         }
 
         long items = 0;
-        using var copies = new TempDirectory();
-        foreach (var database in databases)
+        foreach (var database in storage.Databases)
         {
-            var copy = Path.Combine(copies.Path, Path.GetFileName(database));
-            File.Copy(database, copy);
-            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = copy, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-            connection.Open();
-            using var check = connection.CreateCommand();
-            check.CommandText = "PRAGMA integrity_check";
-            var result = Convert.ToString(check.ExecuteScalar(), CultureInfo.InvariantCulture);
-            if (!string.Equals(result, "ok", StringComparison.Ordinal))
-            {
-                findings.Problems.Add($"round {round}: committed DynamoDB database {database} fails integrity_check: {result}");
-                continue;
-            }
-
-            using var count = connection.CreateCommand();
+            using var count = database.Connection.CreateCommand();
             count.CommandText = "SELECT count(*) FROM items WHERE table_name = $table";
             count.Parameters.AddWithValue("$table", LoadGenerator.Table);
             items += Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
@@ -163,6 +149,12 @@ internal sealed class AcknowledgedWritesAssets(AcknowledgedWrites ledger, string
         {
             findings.Lost.Add($"round {round}: the committed DynamoDB databases hold {items} items of '{LoadGenerator.Table}', {acknowledged} were acknowledged");
         }
+    }
+
+    /// <summary>No snapshot store: <see cref="WorkingDirectories"/> then gives the service a temporary folder.</summary>
+    private sealed class NoServices : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => null;
     }
 
     private string Hash(string file)
