@@ -161,53 +161,6 @@ public sealed class S3KeyedPersistenceTests
         Assert.That(emulator.Describe(), Is.EqualTo(live));
     }
 
-    /// <summary>
-    /// What one save costs after one 4 KiB PutObject into a bucket of <paramref name="objects"/> objects: bytes written
-    /// (the process's write syscalls) and files created in the state folder. Figures for the report, no assertion on them.
-    /// </summary>
-    [Explicit("measurement: populates a large bucket")]
-    [TestCase(10_000)]
-    [TestCase(100_000)]
-    public async Task Measure_one_save_after_one_small_put_into_a_large_bucket(int objects)
-    {
-        using var volume = new TempDirectory();
-        var state = Path.Combine(volume.Path, "state");
-        await using var emulator = await InProcessS3Emulator.StartAsync(volume.Path, new FakeTimeProvider(SampleProviders.Start));
-        using var s3 = emulator.CreateClient();
-        await s3.PutBucketAsync("big");
-        await Parallel.ForAsync(0, objects, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
-        {
-            var content = new byte[4096];
-            BitConverter.TryWriteBytes(content.AsSpan(0, 4), i);
-            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "big", Key = $"obj/{i:D6}", InputStream = new MemoryStream(content) }, ct);
-        });
-        await emulator.StateAsync("save");
-
-        var one = new byte[4096];
-        Array.Fill(one, (byte)0xAB); // bytes no populated object has: the save stores one new blob
-        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "big", Key = "obj/new", InputStream = new MemoryStream(one) });
-        var before = Files(state);
-        var written = WrittenBytes();
-        var watch = Stopwatch.StartNew();
-        await emulator.StateAsync("save");
-        watch.Stop();
-        written = WrittenBytes() - written;
-        var after = Files(state);
-        var created = after.Keys.Except(before.Keys).ToArray();
-        var newBytes = created.Sum(f => after[f]);
-        TestContext.Out.WriteLine($"{objects} objects: one save after one 4 KiB put wrote {written} bytes (wchar) and created {created.Length} files ({newBytes} bytes) in {watch.ElapsedMilliseconds} ms:");
-        foreach (var file in created)
-        {
-            TestContext.Out.WriteLine($"  {Path.GetRelativePath(state, file)} {after[file]} bytes");
-        }
-    }
-
-    private static Dictionary<string, long> Files(string root)
-        => Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).ToDictionary(f => f, f => new FileInfo(f).Length);
-
-    private static long WrittenBytes()
-        => long.Parse(File.ReadAllLines("/proc/self/io").Single(l => l.StartsWith("wchar:", StringComparison.Ordinal))[6..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-
     private static async Task SaveAndCompareAsync(InProcessS3Emulator emulator)
     {
         await emulator.StateAsync("save");
