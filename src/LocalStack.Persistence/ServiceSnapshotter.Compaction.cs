@@ -16,15 +16,6 @@ public sealed partial class ServiceSnapshotter
     /// <summary>When the chain is folded: past this many deltas, or past this many delta bytes and this fraction of the base.</summary>
     internal CompactionBounds Bounds { get; set; } = CompactionBounds.Default;
 
-    /// <summary>The compaction of a service running now, if any (tests and shutdown wait for it).</summary>
-    internal Task? CompactionOf(string serviceName)
-    {
-        lock (_compactions)
-        {
-            return _compactions.GetValueOrDefault(serviceName);
-        }
-    }
-
     /// <summary>Waits for every compaction running now.</summary>
     internal Task WhenCompactionsDoneAsync()
     {

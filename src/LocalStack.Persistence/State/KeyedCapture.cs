@@ -11,9 +11,6 @@ internal sealed class KeyedCapture(KeyedStateProvider provider, SegmentedBufferW
     /// <summary>Whether this is a delta (appended) rather than a full base (replacing the snapshot).</summary>
     public bool IsDelta { get; } = isDelta;
 
-    /// <summary>The encoded size of the records.</summary>
-    public long Length => records.Length;
-
     public ValueTask WriteToAsync(Stream destination, CancellationToken cancellationToken = default)
         => records.CopyToAsync(destination, cancellationToken);
 

@@ -32,8 +32,7 @@ public sealed partial class FileSystemSnapshotStore
         {
             _layout.ThrowIfLinked(statePath);
             _layout.ThrowIfLinked(deltaPath);
-            ThrowIfExistingMustBeKept(statePath, request.SchemaVersion);
-            var stored = TryReadHeader(statePath)
+            var stored = ThrowIfExistingMustBeKept(statePath, request.SchemaVersion)
                 ?? throw new InvalidOperationException($"Service '{serviceName}' has no base snapshot to append delta generation {request.Generation} to.");
             if (stored.Generation >= request.Generation || File.Exists(deltaPath))
             {

@@ -365,7 +365,8 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
     /// A snapshot that cannot be read, or that newer software wrote, is kept for the operator: only a reset
     /// (<see cref="DeleteAsync"/>) removes it.
     /// </summary>
-    private void ThrowIfExistingMustBeKept(string statePath, int schemaVersion)
+    /// <returns>The stored snapshot's header (read once for the check and for the caller), or <see langword="null"/> when there is none.</returns>
+    private SnapshotMetadata? ThrowIfExistingMustBeKept(string statePath, int schemaVersion)
     {
         SnapshotMetadata? existing;
         try
@@ -379,7 +380,7 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
 
         if (existing is null)
         {
-            return;
+            return null;
         }
 
         if (existing.FormatVersion > SnapshotFile.CurrentFormatVersion)
@@ -391,6 +392,8 @@ public sealed partial class FileSystemSnapshotStore : ISnapshotStore, IDisposabl
         {
             throw new SnapshotVersionException(statePath, "schema", existing.SchemaVersion, schemaVersion);
         }
+
+        return existing;
     }
 
     private SnapshotMetadata? TryReadHeader(string statePath)
